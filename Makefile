@@ -1,0 +1,31 @@
+# Muster — two commands: `make run` and `make test`.
+BUILD_DIR ?= build
+BUILD_TYPE ?= Release
+DATA_DIR ?= .muster-run
+MUSTER := $(BUILD_DIR)/bin/muster
+
+.PHONY: run test build deps clean format
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD_DIR)/build.ninja: CMakeLists.txt
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+
+build: deps $(BUILD_DIR)/build.ninja
+	@cmake --build $(BUILD_DIR)
+
+# Starts `muster serve` on a fresh data dir with the echo example fleet.
+# Ctrl-C stops Muster and, because of --stop-on-exit, the example's game servers too.
+run: build
+	@rm -rf $(DATA_DIR)
+	$(MUSTER) serve --data-dir $(DATA_DIR) --apply examples/fleets/echo.yaml --stop-on-exit
+
+test: build
+	@cd $(BUILD_DIR) && ctest --output-on-failure --timeout 900
+
+format:
+	@clang-format -i $$(git ls-files '*.h' '*.cc')
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,55 @@
+#include "api/responses.h"
+
+namespace muster::api {
+
+int HttpStatusFor(core::Code code) {
+  switch (code) {
+    case core::Code::kOk: return 200;
+    case core::Code::kInvalidArgument: return 400;
+    case core::Code::kUnauthenticated: return 401;
+    case core::Code::kPermissionDenied: return 403;
+    case core::Code::kNotFound: return 404;
+    case core::Code::kAlreadyExists:
+    case core::Code::kFailedPrecondition:
+    case core::Code::kAborted: return 409;
+    case core::Code::kResourceExhausted: return 429;
+    case core::Code::kUnavailable: return 503;
+    case core::Code::kInternal: return 500;
+  }
+  return 500;
+}
+
+Response JsonResponse(int status, const nlohmann::json& body) {
+  Response res{static_cast<http::status>(status), 11};
+  res.set(http::field::content_type, "application/json");
+  res.body() = body.dump();
+  res.body() += '\n';
+  return res;
+}
+
+Response ErrorResponse(int status, const std::string& code, const std::string& message,
+                       const std::string& field) {
+  return JsonResponse(status, {{"error", code}, {"message", message}, {"field", field}});
+}
+
+Response ErrorResponse(const core::Status& status) {
+  nlohmann::json body = {{"error", core::CodeName(status.code())},
+                         {"message", status.message()},
+                         {"field", status.field()}};
+  if (status.problems().size() > 1) {
+    nlohmann::json problems = nlohmann::json::array();
+    for (const auto& p : status.problems())
+      problems.push_back({{"field", p.field}, {"message", p.message}});
+    body["problems"] = problems;
+  }
+  return JsonResponse(HttpStatusFor(status.code()), body);
+}
+
+Response TextResponse(int status, std::string body) {
+  Response res{static_cast<http::status>(status), 11};
+  res.set(http::field::content_type, "text/plain; charset=utf-8");
+  res.body() = std::move(body);
+  return res;
+}
+
+}  // namespace muster::api

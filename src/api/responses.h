@@ -1,0 +1,22 @@
+// JSON responses and the one mapping from core::Code to HTTP status.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "api/http_types.h"
+#include "core/status.h"
+
+namespace muster::api {
+
+int HttpStatusFor(core::Code code);
+
+Response JsonResponse(int status, const nlohmann::json& body);
+// {"error": code, "message": text, "field": path} (+ "problems" when there are several).
+Response ErrorResponse(int status, const std::string& code, const std::string& message,
+                       const std::string& field);
+Response ErrorResponse(const core::Status& status);
+Response TextResponse(int status, std::string body);
+
+}  // namespace muster::api

@@ -1,0 +1,106 @@
+#include "api/router.h"
+
+#include "api/responses.h"
+
+namespace muster::api {
+namespace {
+
+std::vector<std::string> Split(std::string_view path) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < path.size()) {
+    if (path[start] == '/') {
+      ++start;
+      continue;
+    }
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    out.emplace_back(path.substr(start, end - start));
+    start = end;
+  }
+  return out;
+}
+
+std::string Decode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(s[i + 1]) && std::isxdigit(s[i + 2])) {
+      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+bool Match(const std::vector<std::string>& pattern, const std::vector<std::string>& path,
+           std::map<std::string, std::string>* params) {
+  if (pattern.size() != path.size()) return false;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    const std::string& p = pattern[i];
+    if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
+      (*params)[p.substr(1, p.size() - 2)] = Decode(path[i]);
+    } else if (p != path[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string SplitTarget(std::string_view target, std::map<std::string, std::string>* query) {
+  size_t q = target.find('?');
+  if (q == std::string_view::npos) return std::string(target);
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    size_t amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    size_t eq = pair.find('=');
+    if (eq == std::string_view::npos)
+      (*query)[Decode(pair)] = "";
+    else
+      (*query)[Decode(pair.substr(0, eq))] = Decode(pair.substr(eq + 1));
+    if (amp == std::string_view::npos) break;
+    rest = rest.substr(amp + 1);
+  }
+  return std::string(target.substr(0, q));
+}
+
+Router::Router(std::vector<Route> routes, const Authenticator* auth) : auth_(auth) {
+  for (auto& r : routes) {
+    auto segments = Split(r.pattern);
+    routes_.push_back({std::move(r), std::move(segments)});
+  }
+}
+
+void Router::Handle(const Request& req, Reply reply) const {
+  Params params;
+  std::string path = SplitTarget(req.target(), &params.query);
+  auto segments = Split(path);
+  bool path_known = false;
+  for (const Compiled& c : routes_) {
+    params.path.clear();
+    if (!Match(c.segments, segments, &params.path)) continue;
+    path_known = true;
+    if (c.route.method != req.method()) continue;
+    if (auth_) {
+      if (core::Status s = auth_->Check(req, c.route.scope); !s.ok()) {
+        Response res = ErrorResponse(s);
+        if (s.code() == core::Code::kUnauthenticated)
+          res.set(http::field::www_authenticate, "Bearer");
+        return reply(std::move(res));
+      }
+    }
+    return c.route.handler(req, params, std::move(reply));
+  }
+  if (path_known)
+    return reply(ErrorResponse(405, "MethodNotAllowed",
+                               std::string(req.method_string()) + " is not allowed on " + path, ""));
+  reply(ErrorResponse(404, "NotFound", "no such path: " + path, ""));
+}
+
+}  // namespace muster::api

@@ -1,0 +1,127 @@
+#include "codec/field_reader.h"
+
+namespace muster::codec {
+
+FieldReader::FieldReader(const json* value, std::string path, std::vector<FieldError>* errors)
+    : value_(value), path_(std::move(path)), errors_(errors) {
+  if (value_ != nullptr && !value_->is_object()) {
+    if (!value_->is_null()) Error(path_.empty() ? "(document)" : path_, "must be an object");
+    value_ = nullptr;
+  }
+}
+
+bool FieldReader::present(const char* key) const {
+  return value_ != nullptr && value_->contains(key) && !(*value_)[key].is_null();
+}
+
+const json* FieldReader::Get(const char* key) {
+  seen_.insert(key);
+  if (!present(key)) return nullptr;
+  return &(*value_)[key];
+}
+
+const json* FieldReader::Raw(const char* key) { return Get(key); }
+
+std::optional<std::string> FieldReader::String(const char* key) {
+  const json* v = Get(key);
+  if (!v) return std::nullopt;
+  if (!v->is_string()) {
+    Error(PathOf(key), "must be a string");
+    return std::nullopt;
+  }
+  return v->get<std::string>();
+}
+
+std::optional<int64_t> FieldReader::Int(const char* key, int64_t min, int64_t max) {
+  const json* v = Get(key);
+  if (!v) return std::nullopt;
+  int64_t n = 0;
+  if (v->is_number_integer()) {
+    n = v->get<int64_t>();
+  } else if (v->is_number_float() && v->get<double>() == static_cast<double>(static_cast<int64_t>(v->get<double>()))) {
+    n = static_cast<int64_t>(v->get<double>());
+  } else {
+    Error(PathOf(key), "must be an integer");
+    return std::nullopt;
+  }
+  if (n < min || n > max) {
+    Error(PathOf(key), "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return std::nullopt;
+  }
+  return n;
+}
+
+std::optional<bool> FieldReader::Bool(const char* key) {
+  const json* v = Get(key);
+  if (!v) return std::nullopt;
+  if (!v->is_boolean()) {
+    Error(PathOf(key), "must be true or false");
+    return std::nullopt;
+  }
+  return v->get<bool>();
+}
+
+std::optional<std::vector<std::string>> FieldReader::Strings(const char* key) {
+  const json* v = Get(key);
+  if (!v) return std::nullopt;
+  if (!v->is_array()) {
+    Error(PathOf(key), "must be a list of strings");
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  for (size_t i = 0; i < v->size(); ++i) {
+    const json& e = (*v)[i];
+    if (e.is_string()) {
+      out.push_back(e.get<std::string>());
+    } else if (e.is_number() || e.is_boolean()) {
+      out.push_back(e.dump());  // YAML `args: [7777]` means the string "7777"
+    } else {
+      Error(PathOf(key) + "[" + std::to_string(i) + "]", "must be a string");
+    }
+  }
+  return out;
+}
+
+std::optional<core::Labels> FieldReader::StringMap(const char* key) {
+  const json* v = Get(key);
+  if (!v) return std::nullopt;
+  if (!v->is_object()) {
+    Error(PathOf(key), "must be a map of strings");
+    return std::nullopt;
+  }
+  core::Labels out;
+  for (const auto& [k, e] : v->items()) {
+    if (e.is_string())
+      out[k] = e.get<std::string>();
+    else if (e.is_number() || e.is_boolean())
+      out[k] = e.dump();
+    else
+      Error(PathOf(key) + "." + k, "must be a string");
+  }
+  return out;
+}
+
+FieldReader FieldReader::Object(const char* key) {
+  return FieldReader(Get(key), PathOf(key), errors_);
+}
+
+void FieldReader::Array(const char* key,
+                        const std::function<void(const json&, const std::string&)>& each) {
+  const json* v = Get(key);
+  if (!v) return;
+  if (!v->is_array()) {
+    Error(PathOf(key), "must be a list");
+    return;
+  }
+  for (size_t i = 0; i < v->size(); ++i)
+    each((*v)[i], PathOf(key) + "[" + std::to_string(i) + "]");
+}
+
+void FieldReader::RejectUnknown() {
+  if (value_ == nullptr) return;
+  for (const auto& [k, v] : value_->items()) {
+    if (seen_.count(k) == 0) Error(PathOf(k.c_str()), "unknown field \"" + k + "\"");
+  }
+}
+
+}  // namespace muster::codec

@@ -1,0 +1,56 @@
+// Strict, path-aware reading of a JSON object: every type error and every unknown
+// key becomes a FieldError naming the field; nothing throws.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/model.h"
+
+namespace muster::codec {
+
+using nlohmann::json;
+using core::FieldError;
+
+class FieldReader {
+ public:
+  // `value` must outlive the reader. A non-object `value` is reported once at `path`.
+  FieldReader(const json* value, std::string path, std::vector<FieldError>* errors);
+
+  bool present(const char* key) const;
+  std::optional<std::string> String(const char* key);
+  std::optional<int64_t> Int(const char* key, int64_t min, int64_t max);
+  std::optional<bool> Bool(const char* key);
+  std::optional<std::vector<std::string>> Strings(const char* key);
+  std::optional<core::Labels> StringMap(const char* key);
+  // A child object; an absent key yields a reader over nothing (all reads absent).
+  FieldReader Object(const char* key);
+  // Calls `each` for every element of an array field with the element's path.
+  void Array(const char* key, const std::function<void(const json&, const std::string&)>& each);
+  // The raw value, if present (marks the key as known).
+  const json* Raw(const char* key);
+  // Accepts the key without reading it.
+  void Ignore(const char* key) { seen_.insert(key); }
+  // Reports every key that was neither read nor ignored. Call once, after reading.
+  void RejectUnknown();
+
+  const std::string& path() const { return path_; }
+  std::string PathOf(const char* key) const { return path_.empty() ? key : path_ + "." + key; }
+  void Error(const std::string& field, std::string message) {
+    errors_->push_back({field, std::move(message)});
+  }
+
+ private:
+  const json* Get(const char* key);
+  const json* value_;
+  std::string path_;
+  std::vector<FieldError>* errors_;
+  std::set<std::string> seen_;
+};
+
+}  // namespace muster::codec

@@ -1,0 +1,397 @@
+#include "codec/json_codec.h"
+
+#include <ctime>
+
+#include "codec/field_reader.h"
+
+namespace muster::codec {
+namespace {
+
+using core::FieldError;
+using core::StatusOr;
+
+constexpr int64_t kMaxPort = 65535;
+constexpr int64_t kMaxSeconds = 24 * 3600;
+
+const char* const kPodTemplateKeys[] = {"metadata", "spec"};
+const char* const kPodSpecKeys[] = {
+    "initContainers", "volumes", "nodeSelector", "tolerations", "affinity", "serviceAccountName",
+    "restartPolicy", "hostNetwork", "priorityClassName", "securityContext", "imagePullSecrets",
+    "dnsPolicy", "hostname", "subdomain", "topologySpreadConstraints", "runtimeClassName",
+    "schedulerName", "nodeName", "automountServiceAccountToken", "enableServiceLinks"};
+const char* const kContainerKeys[] = {
+    "name", "image", "ports", "resources", "imagePullPolicy", "volumeMounts", "securityContext",
+    "livenessProbe", "readinessProbe", "startupProbe", "lifecycle", "stdin", "tty", "envFrom",
+    "terminationMessagePath", "terminationMessagePolicy"};
+
+template <size_t N>
+void IgnoreAll(FieldReader& r, const char* const (&keys)[N]) {
+  for (const char* k : keys) r.Ignore(k);
+}
+
+void DecodeContainer(const json& j, const std::string& path, bool first, core::GameServerSpec& spec,
+                     std::vector<FieldError>& errors) {
+  FieldReader c(&j, path, &errors);
+  IgnoreAll(c, kContainerKeys);
+  auto command = c.Strings("command");
+  auto args = c.Strings("args");
+  auto dir = c.String("workingDir");
+  std::vector<core::EnvVar> env;
+  c.Array("env", [&](const json& e, const std::string& p) {
+    FieldReader r(&e, p, &errors);
+    core::EnvVar var;
+    var.name = r.String("name").value_or("");
+    auto value = r.String("value");
+    if (r.present("valueFrom")) {
+      r.Ignore("valueFrom");
+      var.has_value = value.has_value();
+    }
+    var.value = value.value_or("");
+    r.RejectUnknown();
+    env.push_back(std::move(var));
+  });
+  c.RejectUnknown();
+  if (!first) return;
+  spec.process.command = command.value_or(std::vector<std::string>{});
+  spec.process.args = args.value_or(std::vector<std::string>{});
+  spec.process.working_dir = dir.value_or("");
+  spec.process.env = std::move(env);
+}
+
+void DecodePodTemplate(FieldReader& parent, core::GameServerSpec& spec,
+                       std::vector<FieldError>& errors) {
+  const json* raw = parent.Raw("template");
+  spec.pod_template_json = raw ? raw->dump() : "";
+  FieldReader t(raw, parent.PathOf("template"), &errors);
+  t.Ignore("metadata");
+  FieldReader pod = t.Object("spec");
+  IgnoreAll(pod, kPodSpecKeys);
+  spec.termination_grace_s =
+      static_cast<int>(pod.Int("terminationGracePeriodSeconds", -1, kMaxSeconds).value_or(30));
+  int index = 0;
+  pod.Array("containers", [&](const json& c, const std::string& p) {
+    DecodeContainer(c, p, index == 0, spec, errors);
+    ++index;
+  });
+  spec.containers = index;
+  pod.RejectUnknown();
+  t.RejectUnknown();
+}
+
+void DecodePort(const json& j, const std::string& path, core::GameServerSpec& spec,
+                std::vector<FieldError>& errors) {
+  FieldReader r(&j, path, &errors);
+  core::PortSpec port;
+  port.name = r.String("name").value_or("");
+  if (auto policy = r.String("portPolicy")) {
+    if (auto p = core::ParsePortPolicy(*policy))
+      port.policy = *p;
+    else
+      r.Error(r.PathOf("portPolicy"), "must be Dynamic, Static, Passthrough or None");
+  }
+  if (auto proto = r.String("protocol")) {
+    if (auto p = core::ParseProtocol(*proto))
+      port.protocol = *p;
+    else
+      r.Error(r.PathOf("protocol"), "must be UDP, TCP or TCPUDP");
+  }
+  port.container_port = static_cast<int>(r.Int("containerPort", 1, kMaxPort).value_or(0));
+  port.host_port = static_cast<int>(r.Int("hostPort", 1, kMaxPort).value_or(0));
+  r.Ignore("container");
+  r.RejectUnknown();
+  spec.ports.push_back(std::move(port));
+}
+
+// `r` reads a GameServerSpec object (GameServer.spec or Fleet.spec.template.spec).
+void DecodeGameServerSpec(FieldReader& r, core::GameServerSpec& spec,
+                          std::vector<FieldError>& errors) {
+  r.Array("ports", [&](const json& p, const std::string& path) {
+    DecodePort(p, path, spec, errors);
+  });
+  FieldReader h = r.Object("health");
+  spec.health.disabled = h.Bool("disabled").value_or(false);
+  spec.health.initial_delay_s = static_cast<int>(h.Int("initialDelaySeconds", 0, kMaxSeconds).value_or(0));
+  spec.health.period_s = static_cast<int>(h.Int("periodSeconds", 1, kMaxSeconds).value_or(0));
+  spec.health.failure_threshold = static_cast<int>(h.Int("failureThreshold", 1, 1000).value_or(0));
+  h.RejectUnknown();
+  if (auto s = r.String("scheduling")) {
+    if (auto v = core::ParseScheduling(*s))
+      spec.scheduling = *v;
+    else
+      r.Error(r.PathOf("scheduling"), "must be Packed or Distributed");
+  }
+  DecodePodTemplate(r, spec, errors);
+  if (!r.present("template")) r.Error(r.PathOf("template"), "required: the pod template to run");
+  r.RejectUnknown();
+}
+
+void DecodeMeta(FieldReader& m, core::ObjectMeta& meta, Mode mode) {
+  meta.name = m.String("name").value_or("");
+  meta.labels = m.StringMap("labels").value_or(core::Labels{});
+  meta.annotations = m.StringMap("annotations").value_or(core::Labels{});
+  if (auto rv = m.String("resourceVersion")) {
+    try {
+      meta.version = std::stoull(*rv);
+    } catch (...) {
+      m.Error(m.PathOf("resourceVersion"), "must be a decimal number");
+    }
+  }
+  auto created = m.String("creationTimestamp");
+  auto deleted = m.String("deletionTimestamp");
+  m.Ignore("uid");
+  m.Ignore("namespace");
+  m.Ignore("ownerReferences");
+  if (mode == Mode::kStored) {
+    meta.created_ms = created ? ParseTime(*created).value_or(0) : 0;
+    meta.deletion_ms = deleted ? ParseTime(*deleted).value_or(0) : 0;
+  }
+  m.RejectUnknown();
+}
+
+// Reads apiVersion/kind/metadata; leaves spec/status to the caller.
+void DecodeEnvelope(FieldReader& doc, const char* kind, core::ObjectMeta& meta, Mode mode) {
+  auto api = doc.String("apiVersion");
+  auto k = doc.String("kind");
+  if (mode == Mode::kManifest) {
+    if (!api) doc.Error("apiVersion", std::string("required: ") + core::kApiVersion);
+    else if (*api != core::kApiVersion) doc.Error("apiVersion", "must be " + std::string(core::kApiVersion));
+    if (!k) doc.Error("kind", std::string("required: ") + kind);
+    else if (*k != kind) doc.Error("kind", "must be " + std::string(kind) + ", got \"" + *k + "\"");
+  }
+  FieldReader m = doc.Object("metadata");
+  if (!doc.present("metadata")) doc.Error("metadata", "required");
+  DecodeMeta(m, meta, mode);
+}
+
+std::optional<std::string> OwnerFleet(const json& doc) {
+  if (!doc.contains("metadata") || !doc["metadata"].is_object()) return std::nullopt;
+  const json& m = doc["metadata"];
+  if (!m.contains("ownerReferences") || !m["ownerReferences"].is_array()) return std::nullopt;
+  for (const json& ref : m["ownerReferences"])
+    if (ref.value("kind", "") == "Fleet") return ref.value("name", "");
+  return std::nullopt;
+}
+
+void DecodeGameServerStatus(const json& s, core::GameServerStatus& st) {
+  if (!s.is_object()) return;
+  st.state = core::ParseState(s.value("state", "Creating")).value_or(core::GameServerState::kCreating);
+  st.node = s.value("nodeName", "");
+  st.address = s.value("address", "");
+  if (s.contains("ports"))
+    for (const json& p : s["ports"]) st.ports.push_back({p.value("name", ""), p.value("port", 0)});
+  if (s.contains("sdkPorts")) {
+    st.sdk_grpc_port = s["sdkPorts"].value("grpc", 0);
+    st.sdk_http_port = s["sdkPorts"].value("http", 0);
+  }
+  st.pid = s.value("pid", 0);
+  st.process_start_ticks = s.value("processStartTicks", uint64_t{0});
+  st.reason = s.value("reason", "");
+  st.message = s.value("message", "");
+  st.state_since_ms = ParseTime(s.value("stateSince", "")).value_or(0);
+  st.ready_ms = ParseTime(s.value("readyTime", "")).value_or(0);
+}
+
+StatusOr<core::Fleet> Finish(core::Fleet fleet, std::vector<FieldError> errors, Mode mode) {
+  if (mode == Mode::kStored) return fleet;
+  if (!errors.empty()) return core::Status::Invalid(std::move(errors));
+  core::ApplyDefaults(fleet);
+  auto problems = core::Validate(fleet);
+  if (!problems.empty()) return core::Status::Invalid(std::move(problems));
+  return fleet;
+}
+
+json EncodeMeta(const core::ObjectMeta& meta) {
+  json m = {{"name", meta.name}};
+  if (!meta.labels.empty()) m["labels"] = meta.labels;
+  if (!meta.annotations.empty()) m["annotations"] = meta.annotations;
+  if (meta.version) m["resourceVersion"] = std::to_string(meta.version);
+  if (meta.created_ms) m["creationTimestamp"] = FormatTime(meta.created_ms);
+  if (meta.deletion_ms) m["deletionTimestamp"] = FormatTime(meta.deletion_ms);
+  return m;
+}
+
+json EncodeGameServerSpec(const core::GameServerSpec& spec) {
+  json ports = json::array();
+  for (const auto& p : spec.ports) {
+    json port = {{"name", p.name},
+                 {"portPolicy", core::PortPolicyName(p.policy)},
+                 {"protocol", core::ProtocolName(p.protocol)}};
+    if (p.container_port) port["containerPort"] = p.container_port;
+    if (p.host_port) port["hostPort"] = p.host_port;
+    ports.push_back(std::move(port));
+  }
+  json out = {{"ports", ports},
+              {"health",
+               {{"disabled", spec.health.disabled},
+                {"initialDelaySeconds", spec.health.initial_delay_s},
+                {"periodSeconds", spec.health.period_s},
+                {"failureThreshold", spec.health.failure_threshold}}},
+              {"scheduling", core::SchedulingName(spec.scheduling)}};
+  out["template"] = spec.pod_template_json.empty()
+                        ? json::object()
+                        : json::parse(spec.pod_template_json, nullptr, false);
+  return out;
+}
+
+}  // namespace
+
+StatusOr<std::string> ManifestKind(const json& doc) {
+  if (!doc.is_object()) return core::InvalidArgument("a manifest must be an object", "(document)");
+  if (!doc.contains("apiVersion") || !doc["apiVersion"].is_string())
+    return core::InvalidArgument(std::string("required: ") + core::kApiVersion, "apiVersion");
+  if (doc["apiVersion"] != core::kApiVersion)
+    return core::InvalidArgument(std::string("must be ") + core::kApiVersion, "apiVersion");
+  if (!doc.contains("kind") || !doc["kind"].is_string())
+    return core::InvalidArgument("required: Fleet or GameServer", "kind");
+  std::string kind = doc["kind"];
+  if (kind != "Fleet" && kind != "GameServer")
+    return core::InvalidArgument("unknown kind \"" + kind + "\"; must be Fleet or GameServer", "kind");
+  return kind;
+}
+
+StatusOr<core::Fleet> DecodeFleet(const json& doc, Mode mode) {
+  std::vector<FieldError> errors;
+  core::Fleet fleet;
+  FieldReader d(&doc, "", &errors);
+  DecodeEnvelope(d, "Fleet", fleet.meta, mode);
+  FieldReader spec = d.Object("spec");
+  if (!d.present("spec")) d.Error("spec", "required");
+  fleet.spec.replicas = static_cast<int>(spec.Int("replicas", INT32_MIN, INT32_MAX).value_or(0));
+  if (auto s = spec.String("scheduling")) {
+    if (auto v = core::ParseScheduling(*s))
+      fleet.spec.scheduling = *v;
+    else
+      spec.Error("spec.scheduling", "must be Packed or Distributed");
+  }
+  FieldReader tmpl = spec.Object("template");
+  if (spec.present("template") || mode == Mode::kStored) {
+    FieldReader tm = tmpl.Object("metadata");
+    fleet.spec.tmpl.labels = tm.StringMap("labels").value_or(core::Labels{});
+    fleet.spec.tmpl.annotations = tm.StringMap("annotations").value_or(core::Labels{});
+    tm.RejectUnknown();
+    FieldReader ts = tmpl.Object("spec");
+    if (!tmpl.present("spec")) tmpl.Error("spec.template.spec", "required");
+    DecodeGameServerSpec(ts, fleet.spec.tmpl.spec, errors);
+    tmpl.RejectUnknown();
+  } else {
+    spec.Error("spec.template", "required: the game server template");
+  }
+  spec.RejectUnknown();
+  if (mode == Mode::kStored && doc.contains("status") && doc["status"].is_object()) {
+    const json& s = doc["status"];
+    fleet.status.replicas = s.value("replicas", 0);
+    fleet.status.ready = s.value("readyReplicas", 0);
+    fleet.status.allocated = s.value("allocatedReplicas", 0);
+    fleet.status.reserved = s.value("reservedReplicas", 0);
+    fleet.status.consecutive_failures = s.value("consecutiveFailures", 0);
+    fleet.status.backoff_until_ms = ParseTime(s.value("backoffUntil", "")).value_or(0);
+    fleet.status.reason = s.value("reason", "");
+    fleet.status.message = s.value("message", "");
+  }
+  d.Ignore("status");
+  d.RejectUnknown();
+  return Finish(std::move(fleet), std::move(errors), mode);
+}
+
+StatusOr<core::GameServer> DecodeGameServer(const json& doc, Mode mode) {
+  std::vector<FieldError> errors;
+  core::GameServer gs;
+  FieldReader d(&doc, "", &errors);
+  DecodeEnvelope(d, "GameServer", gs.meta, mode);
+  FieldReader spec = d.Object("spec");
+  if (!d.present("spec")) d.Error("spec", "required");
+  DecodeGameServerSpec(spec, gs.spec, errors);
+  d.Ignore("status");
+  d.RejectUnknown();
+  if (mode == Mode::kStored) {
+    gs.fleet = OwnerFleet(doc).value_or("");
+    if (doc.contains("status")) DecodeGameServerStatus(doc["status"], gs.status);
+    return gs;
+  }
+  if (!errors.empty()) return core::Status::Invalid(std::move(errors));
+  core::ApplyDefaults(gs);
+  auto problems = core::Validate(gs);
+  if (!problems.empty()) return core::Status::Invalid(std::move(problems));
+  return gs;
+}
+
+json EncodeFleet(const core::Fleet& fleet) {
+  const core::FleetStatus& s = fleet.status;
+  json status = {{"replicas", s.replicas},
+                 {"readyReplicas", s.ready},
+                 {"allocatedReplicas", s.allocated},
+                 {"reservedReplicas", s.reserved}};
+  if (s.consecutive_failures) status["consecutiveFailures"] = s.consecutive_failures;
+  if (s.backoff_until_ms) status["backoffUntil"] = FormatTime(s.backoff_until_ms);
+  if (!s.reason.empty()) status["reason"] = s.reason;
+  if (!s.message.empty()) status["message"] = s.message;
+  json tmpl_meta = json::object();
+  if (!fleet.spec.tmpl.labels.empty()) tmpl_meta["labels"] = fleet.spec.tmpl.labels;
+  if (!fleet.spec.tmpl.annotations.empty()) tmpl_meta["annotations"] = fleet.spec.tmpl.annotations;
+  json spec_t = EncodeGameServerSpec(fleet.spec.tmpl.spec);
+  spec_t.erase("scheduling");  // the fleet's own spec.scheduling is the one that counts
+  return {{"apiVersion", core::kApiVersion},
+          {"kind", "Fleet"},
+          {"metadata", EncodeMeta(fleet.meta)},
+          {"spec",
+           {{"replicas", fleet.spec.replicas},
+            {"scheduling", core::SchedulingName(fleet.spec.scheduling)},
+            {"template", {{"metadata", tmpl_meta}, {"spec", spec_t}}}}},
+          {"status", status}};
+}
+
+json EncodeGameServer(const core::GameServer& gs) {
+  const core::GameServerStatus& s = gs.status;
+  json ports = json::array();
+  for (const auto& p : s.ports) ports.push_back({{"name", p.name}, {"port", p.port}});
+  json status = {{"state", core::StateName(s.state)},
+                 {"nodeName", s.node},
+                 {"address", s.address},
+                 {"ports", ports},
+                 {"sdkPorts", {{"grpc", s.sdk_grpc_port}, {"http", s.sdk_http_port}}}};
+  if (s.pid) status["pid"] = s.pid;
+  if (s.process_start_ticks) status["processStartTicks"] = s.process_start_ticks;
+  if (!s.reason.empty()) status["reason"] = s.reason;
+  if (!s.message.empty()) status["message"] = s.message;
+  if (s.state_since_ms) status["stateSince"] = FormatTime(s.state_since_ms);
+  if (s.ready_ms) status["readyTime"] = FormatTime(s.ready_ms);
+  json meta = EncodeMeta(gs.meta);
+  if (!gs.fleet.empty())
+    meta["ownerReferences"] = json::array({{{"kind", "Fleet"}, {"name", gs.fleet}}});
+  return {{"apiVersion", core::kApiVersion},
+          {"kind", "GameServer"},
+          {"metadata", meta},
+          {"spec", EncodeGameServerSpec(gs.spec)},
+          {"status", status}};
+}
+
+json EncodeNode(const core::Node& node) {
+  return {{"name", node.name}, {"address", node.address}};
+}
+
+std::string FormatTime(core::TimeMs ms) {
+  if (ms <= 0) return "";
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms % 1000));
+  return out;
+}
+
+std::optional<core::TimeMs> ParseTime(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  std::tm tm{};
+  int millis = 0;
+  char rest[8] = {0};
+  int n = std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3d%7s", &tm.tm_year, &tm.tm_mon,
+                      &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &millis, rest);
+  if (n < 6) return std::nullopt;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<core::TimeMs>(timegm(&tm)) * 1000 + millis;
+}
+
+}  // namespace muster::codec

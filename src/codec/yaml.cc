@@ -1,0 +1,83 @@
+#include "codec/yaml.h"
+
+#include <charconv>
+#include <string>
+
+#include <yaml-cpp/yaml.h>
+
+namespace muster::codec {
+namespace {
+
+using nlohmann::json;
+
+json PlainScalar(const std::string& s) {
+  if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
+  if (s == "true" || s == "True" || s == "TRUE") return true;
+  if (s == "false" || s == "False" || s == "FALSE") return false;
+  int64_t i = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), i);
+  if (ec == std::errc() && p == s.data() + s.size()) return i;
+  double d = 0;
+  auto [q, ec2] = std::from_chars(s.data(), s.data() + s.size(), d);
+  if (ec2 == std::errc() && q == s.data() + s.size()) return d;
+  return s;
+}
+
+json ToJson(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      return nullptr;
+    case YAML::NodeType::Scalar:
+      return node.Tag() == "!" ? json(node.Scalar()) : PlainScalar(node.Scalar());
+    case YAML::NodeType::Sequence: {
+      json out = json::array();
+      for (const auto& e : node) out.push_back(ToJson(e));
+      return out;
+    }
+    case YAML::NodeType::Map: {
+      json out = json::object();
+      for (const auto& kv : node) out[kv.first.as<std::string>()] = ToJson(kv.second);
+      return out;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+core::StatusOr<std::vector<json>> ParseDocuments(std::string_view text) {
+  size_t first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos)
+    return core::InvalidArgument("the document is empty", "body");
+  std::vector<json> docs;
+  if (text[first] == '{' || text[first] == '[') {
+    json doc;
+    try {
+      doc = json::parse(text);
+    } catch (const json::parse_error& e) {
+      return core::InvalidArgument(std::string("invalid JSON: ") + e.what(), "body");
+    }
+    if (doc.is_array()) {
+      for (auto& d : doc) docs.push_back(std::move(d));
+    } else {
+      docs.push_back(std::move(doc));
+    }
+    return docs;
+  }
+  try {
+    for (const YAML::Node& node : YAML::LoadAll(std::string(text))) {
+      json doc = ToJson(node);
+      if (!doc.is_null()) docs.push_back(std::move(doc));
+    }
+  } catch (const YAML::Exception& e) {
+    return core::InvalidArgument("invalid YAML at line " + std::to_string(e.mark.line + 1) +
+                                     ", column " + std::to_string(e.mark.column + 1) + ": " +
+                                     e.msg,
+                                 "body");
+  }
+  if (docs.empty()) return core::InvalidArgument("the document is empty", "body");
+  return docs;
+}
+
+}  // namespace muster::codec

@@ -1,0 +1,392 @@
+#include "control/controller.h"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/health.h"
+
+namespace muster::control {
+
+using core::GameServer;
+using core::GameServerState;
+using core::Status;
+using store::Change;
+
+template <typename F>
+void Controller::OnOwner(F&& f) {
+  boost::asio::post(owner_, std::forward<F>(f));
+}
+
+Controller::Controller(boost::asio::io_context& owner, store::Store& store,
+                       runtime::Runtime& runtime, const core::Clock& clock, PortProbe probe,
+                       ControllerOptions options)
+    : owner_(owner),
+      store_(store),
+      runtime_(runtime),
+      clock_(clock),
+      probe_(std::move(probe)),
+      options_(std::move(options)),
+      game_ports_(options_.game_ports),
+      sdk_ports_(options_.sdk_ports),
+      health_timer_(owner),
+      rng_(std::random_device{}()) {
+  store_.Subscribe([this](const std::vector<Change>& committed) { OnCommitted(committed); });
+}
+
+Controller::~Controller() {
+  health_timer_.cancel();
+  for (auto& [name, timer] : requeue_timers_) timer->cancel();
+}
+
+// ---------------------------------------------------------------- start-up
+
+void Controller::ClaimPorts(const GameServer& gs) {
+  for (const auto& p : gs.status.ports)
+    if (p.port) (void)game_ports_.Claim(p.port, gs.meta.name);
+  for (int p : {gs.status.sdk_grpc_port, gs.status.sdk_http_port})
+    if (p) (void)sdk_ports_.Claim(p, gs.meta.name);
+}
+
+Status Controller::Start(SdkEndpoints* sdk) {
+  sdk_ = sdk;
+  auto snap = store_.Load();
+  if (!snap.ok()) return snap.status();
+  const core::TimeMs now = clock_.Now();
+  for (auto& f : snap->fleets) world_.PutFleet(std::move(f));
+  int adopted = 0, gone = 0;
+  for (auto& gs : snap->gameservers) {
+    ClaimPorts(gs);
+    std::string name = gs.meta.name;
+    if (gs.status.pid != 0) {
+      (runtime_.Adopt(name, {gs.status.pid, gs.status.process_start_ticks}) ? adopted : gone)++;
+    }
+    world_.Live(name).started_ms = now;
+    if (gs.status.sdk_http_port != 0 && sdk_) {
+      if (Status s = sdk_->Open(gs); !s.ok())
+        spdlog::warn("game server {}: cannot reopen its SDK port: {}", name, s.message());
+    }
+    world_.PutServer(std::move(gs));
+    dirty_servers_.insert(name);
+  }
+  for (const auto& [name, f] : world_.fleets()) dirty_fleets_.insert(name);
+  if (!snap->gameservers.empty() || !snap->fleets.empty())
+    spdlog::info("recovered {} fleets and {} game servers; re-adopted {} running processes, {} gone",
+                 world_.fleets().size(), world_.servers().size(), adopted, gone);
+
+  uint64_t node_version = 0;
+  bool node_current = false;
+  for (size_t i = 0; i < snap->nodes.size(); ++i) {
+    if (snap->nodes[i].name != options_.node.name) continue;
+    node_version = snap->node_versions[i];
+    node_current = snap->nodes[i] == options_.node;
+  }
+  if (!node_current) Stage(Change::Put(options_.node, node_version));
+
+  runtime_.SetExitHandler([this](const runtime::ExitEvent& ev) { OnProcessExit(ev); });
+  ScheduleReconcile();
+  SweepHealth();
+  return core::OkStatus();
+}
+
+// ---------------------------------------------------------------- commit path
+
+void Controller::Stage(Change change, Done on_durable) {
+  staged_.push_back(std::move(change));
+  if (on_durable) waiters_.push_back(std::move(on_durable));
+  if (!flush_scheduled_) {
+    flush_scheduled_ = true;
+    OnOwner([this] { Flush(); });
+  }
+}
+
+void Controller::StageServer(GameServer gs, Done on_durable) {
+  Change change = Change::Put(gs);
+  gs.meta.version += 1;  // what the store will assign; later writes in this batch build on it
+  world_.PutServer(std::move(gs));
+  Stage(std::move(change), std::move(on_durable));
+}
+
+void Controller::StageFleet(core::Fleet fleet, Done on_durable) {
+  Change change = Change::Put(fleet);
+  fleet.meta.version += 1;
+  world_.PutFleet(std::move(fleet));
+  Stage(std::move(change), std::move(on_durable));
+}
+
+void Controller::Flush() {
+  flush_scheduled_ = false;
+  std::vector<Change> changes;
+  changes.swap(staged_);
+  std::vector<Done> waiters;
+  waiters.swap(waiters_);
+  Status s = store_.Commit(changes);  // on success the change feed runs OnCommitted
+  if (!s.ok()) {
+    spdlog::error("commit of {} changes failed: {}; reloading state from the store", changes.size(),
+                  s.message());
+    Reload();
+  }
+  for (auto& w : waiters) w(s);
+}
+
+void Controller::Reload() {
+  auto snap = store_.Load();
+  if (!snap.ok()) {
+    spdlog::critical("cannot reload the store: {}", snap.status().message());
+    return;
+  }
+  world_.Clear();
+  game_ports_ = core::PortRegistry(options_.game_ports);
+  sdk_ports_ = core::PortRegistry(options_.sdk_ports);
+  for (auto& f : snap->fleets) {
+    dirty_fleets_.insert(f.meta.name);
+    world_.PutFleet(std::move(f));
+  }
+  for (auto& gs : snap->gameservers) {
+    ClaimPorts(gs);
+    dirty_servers_.insert(gs.meta.name);
+    world_.Live(gs.meta.name).started_ms = clock_.Now();
+    world_.PutServer(std::move(gs));
+  }
+  ScheduleReconcile();
+}
+
+void Controller::OnCommitted(const std::vector<Change>& committed) {
+  for (const Change& c : committed) {
+    if (c.kind == store::Kind::kFleet) {
+      dirty_fleets_.insert(c.name);
+    } else if (c.kind == store::Kind::kGameServer) {
+      dirty_servers_.insert(c.name);
+      if (const auto* gs = std::get_if<GameServer>(&c.object); gs && !gs->fleet.empty())
+        dirty_fleets_.insert(gs->fleet);
+    }
+  }
+  ScheduleReconcile();
+}
+
+// ---------------------------------------------------------------- reconcile
+
+void Controller::ScheduleReconcile() {
+  if (reconcile_scheduled_) return;
+  reconcile_scheduled_ = true;
+  OnOwner([this] { ReconcileDirty(); });
+}
+
+void Controller::ReconcileDirty() {
+  reconcile_scheduled_ = false;
+  if (stopping_all_) return;
+  std::set<std::string> servers, fleets;
+  servers.swap(dirty_servers_);
+  fleets.swap(dirty_fleets_);
+  for (const auto& name : servers) ReconcileServer(name);
+  for (const auto& name : fleets) ReconcileFleet(name);
+}
+
+void Controller::ReconcileServer(const std::string& name) {
+  const GameServer* gs = world_.FindServer(name);
+  if (!gs) return;
+  const LiveState& live = world_.Live(name);
+  core::ServerObservation seen;
+  seen.process_running = runtime_.IsRunning(name);
+  seen.health_deadline_passed =
+      core::HealthDeadlinePassed(*gs, live.started_ms, live.last_ping_ms, clock_.Now());
+  switch (core::ReconcileServer(*gs, seen)) {
+    case core::ServerAction::kNone:
+      return;
+    case core::ServerAction::kAssignPortsAndStart:
+      AssignAndStart(*gs);
+      return;
+    case core::ServerAction::kStop:
+      runtime_.Stop(name, std::chrono::seconds(gs->spec.termination_grace_s));
+      return;
+    case core::ServerAction::kFinalize:
+      Finalize(*gs);
+      return;
+    case core::ServerAction::kMarkExited:
+      SetState(*gs, GameServerState::kUnhealthy, "ProcessExited",
+               "the process is gone (it exited while Muster was not watching)");
+      return;
+    case core::ServerAction::kMarkUnhealthy: {
+      const auto& h = gs->spec.health;
+      SetState(*gs, GameServerState::kUnhealthy, "HealthCheckFailed",
+               "no health ping for " + std::to_string(h.period_s * h.failure_threshold) +
+                   " s (" + std::to_string(h.failure_threshold) + " periods of " +
+                   std::to_string(h.period_s) + " s)");
+      return;
+    }
+  }
+}
+
+void Controller::ReconcileFleet(const std::string& name) {
+  const core::Fleet* fleet = world_.FindFleet(name);
+  if (!fleet) return;
+  const core::TimeMs now = clock_.Now();
+  core::FleetPlan plan = core::ReconcileFleet(*fleet, world_.ServersOf(name), now);
+  for (const auto& victim : plan.replace) {
+    GameServer gs = *world_.FindServer(victim);
+    gs.meta.deletion_ms = now;
+    StageServer(std::move(gs));
+  }
+  for (const auto& victim : plan.scale_down)
+    SetState(*world_.FindServer(victim), GameServerState::kShutdown, "ScaledDown",
+             "fleet scaled down");
+  fleet = world_.FindFleet(name);  // SetState/StageServer do not touch fleets, but be explicit
+  for (int i = 0; i < plan.create; ++i)
+    StageServer(core::NewGameServerFromFleet(*fleet, NewServerName(name), now));
+  if (plan.status != fleet->status) {
+    core::Fleet updated = *fleet;
+    updated.status = plan.status;
+    if (plan.status.message != fleet->status.message && !plan.status.message.empty())
+      spdlog::warn("fleet {}: {}", name, plan.status.message);
+    StageFleet(std::move(updated));
+  }
+  if (plan.requeue_at_ms) RequeueFleetAt(name, plan.requeue_at_ms);
+}
+
+void Controller::RequeueFleetAt(const std::string& name, core::TimeMs at) {
+  auto& timer = requeue_timers_[name];
+  if (!timer) timer = std::make_unique<boost::asio::steady_timer>(owner_);
+  timer->expires_after(std::chrono::milliseconds(std::max<core::TimeMs>(0, at - clock_.Now())));
+  timer->async_wait([this, name](const boost::system::error_code& ec) {
+    if (ec) return;
+    dirty_fleets_.insert(name);
+    ScheduleReconcile();
+  });
+}
+
+std::string Controller::NewServerName(const std::string& fleet) {
+  static constexpr char kAlphabet[] = "bcdfghjklmnpqrstvwxz2456789";
+  for (;;) {
+    std::string name = fleet + "-";
+    for (int i = 0; i < 5; ++i) name += kAlphabet[rng_() % (sizeof kAlphabet - 1)];
+    if (!world_.FindServer(name)) return name;
+  }
+}
+
+void Controller::SetState(GameServer gs, GameServerState state, std::string reason,
+                          std::string message, Done on_durable) {
+  if (!core::CanTransition(gs.status.state, state)) {
+    Status s = core::FailedPrecondition(std::string("cannot go from ") +
+                                        core::StateName(gs.status.state) + " to " +
+                                        core::StateName(state));
+    if (on_durable) on_durable(s);
+    return;
+  }
+  const core::TimeMs now = clock_.Now();
+  if (gs.status.state != state) gs.status.state_since_ms = now;
+  gs.status.state = state;
+  gs.status.reason = std::move(reason);
+  gs.status.message = std::move(message);
+  if (state == GameServerState::kReady && gs.status.ready_ms == 0) gs.status.ready_ms = now;
+  if (state == GameServerState::kUnhealthy || state == GameServerState::kError)
+    spdlog::warn("game server {} is {}: {}", gs.meta.name, core::StateName(state), gs.status.message);
+  StageServer(std::move(gs), std::move(on_durable));
+}
+
+void Controller::AssignAndStart(GameServer gs) {
+  const std::string name = gs.meta.name;
+  auto fail = [&](const char* reason, const std::string& message) {
+    game_ports_.ReleaseAll(name);
+    sdk_ports_.ReleaseAll(name);
+    if (sdk_) sdk_->Close(name);
+    gs.status.ports.clear();
+    gs.status.sdk_grpc_port = gs.status.sdk_http_port = 0;
+    SetState(std::move(gs), GameServerState::kError, reason, message);
+  };
+  gs.status.ports.clear();
+  for (const auto& p : gs.spec.ports) {
+    int port = 0;
+    if (p.policy == core::PortPolicy::kNone) continue;
+    if (p.policy == core::PortPolicy::kStatic) {
+      if (probe_(p.host_port, p.protocol))
+        return fail("PortUnavailable", "static port " + std::to_string(p.host_port) +
+                                           " is already bound on this host");
+      if (Status s = game_ports_.Claim(p.host_port, name); !s.ok())
+        return fail("PortUnavailable", s.message());
+      port = p.host_port;
+    } else {
+      auto got = game_ports_.Allocate(name, [&](int candidate) { return probe_(candidate, p.protocol); });
+      if (!got)
+        return fail("PortsExhausted", "no free port in " + std::to_string(options_.game_ports.first) +
+                                          "-" + std::to_string(options_.game_ports.last));
+      port = *got;
+    }
+    gs.status.ports.push_back({p.name, port});
+  }
+  auto tcp_probe = [&](int candidate) { return probe_(candidate, core::Protocol::kTCP); };
+  auto grpc = sdk_ports_.Allocate(name, tcp_probe);
+  auto http = grpc ? sdk_ports_.Allocate(name, tcp_probe) : std::nullopt;
+  if (!grpc || !http)
+    return fail("PortsExhausted", "no free SDK port pair in " +
+                                      std::to_string(options_.sdk_ports.first) + "-" +
+                                      std::to_string(options_.sdk_ports.last));
+  gs.status.sdk_grpc_port = *grpc;
+  gs.status.sdk_http_port = *http;
+  gs.status.node = options_.node.name;
+  gs.status.address = options_.node.address;
+  if (sdk_) {
+    if (Status s = sdk_->Open(gs); !s.ok()) return fail("SdkPortUnavailable", s.message());
+  }
+
+  runtime::LaunchSpec launch{name, gs.spec.process, {}};
+  launch.env = {{"MUSTER_GAMESERVER_NAME", name},
+                {"MUSTER_FLEET", gs.fleet},
+                {"MUSTER_NODE", options_.node.name},
+                {"MUSTER_ADDRESS", options_.node.address},
+                {"AGONES_SDK_GRPC_PORT", std::to_string(*grpc)},
+                {"AGONES_SDK_HTTP_PORT", std::to_string(*http)}};
+  for (const auto& p : gs.status.ports) launch.env.push_back({core::PortEnvName(p.name), std::to_string(p.port)});
+  auto info = runtime_.Start(launch);
+  if (!info.ok()) return fail("StartFailed", info.status().message());
+
+  gs.status.pid = info->pid;
+  gs.status.process_start_ticks = info->start_ticks;
+  LiveState& live = world_.Live(name);
+  live.started_ms = clock_.Now();
+  live.last_ping_ms = 0;
+  SetState(std::move(gs), GameServerState::kStarting, "", "");
+}
+
+void Controller::Finalize(const GameServer& gs) {
+  const std::string name = gs.meta.name;
+  game_ports_.ReleaseAll(name);
+  sdk_ports_.ReleaseAll(name);
+  if (sdk_) sdk_->Close(name);
+  Change change = Change::Delete(store::Kind::kGameServer, name, gs.meta.version);
+  change.object = gs;  // lets the change feed name the fleet
+  world_.EraseServer(name);
+  Stage(std::move(change));
+}
+
+void Controller::OnProcessExit(const runtime::ExitEvent& ev) {
+  const GameServer* gs = world_.FindServer(ev.name);
+  if (gs && !stopping_all_) {
+    if (core::ExpectsProcess(gs->status.state) && !core::IsTerminating(*gs)) {
+      SetState(*gs, GameServerState::kUnhealthy, "ProcessExited", "the process " + ev.Describe());
+    } else {
+      dirty_servers_.insert(ev.name);
+      ScheduleReconcile();
+    }
+  }
+  if (stopping_all_ && all_stopped_) {
+    for (const auto& [name, s] : world_.servers())
+      if (runtime_.IsRunning(name)) return;
+    auto done = std::exchange(all_stopped_, nullptr);
+    done();
+  }
+}
+
+void Controller::SweepHealth() {
+  const core::TimeMs now = clock_.Now();
+  for (const auto& [name, gs] : world_.servers()) {
+    const LiveState& live = world_.Live(name);
+    if (core::HealthDeadlinePassed(gs, live.started_ms, live.last_ping_ms, now))
+      dirty_servers_.insert(name);
+  }
+  if (!dirty_servers_.empty()) ScheduleReconcile();
+  health_timer_.expires_after(options_.health_sweep);
+  health_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) SweepHealth();
+  });
+}
+
+}  // namespace muster::control

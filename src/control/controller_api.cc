@@ -1,0 +1,238 @@
+// Controller's public operations: each posts to the owner thread, acts on the World,
+// and answers once its write is durable.
+#include <boost/asio/post.hpp>
+
+#include "control/controller.h"
+
+namespace muster::control {
+
+using core::Fleet;
+using core::GameServer;
+using core::GameServerState;
+using core::Status;
+
+namespace {
+
+Status Stale(const std::string& what, uint64_t given, uint64_t current) {
+  return Status(core::Code::kAborted, what + " has resourceVersion " + std::to_string(current) +
+                                          ", not " + std::to_string(given) +
+                                          "; read it again and retry",
+                "metadata.resourceVersion");
+}
+
+// Answers with `value` once the staged write is durable, or with the failure.
+template <typename T>
+Done Answer(Callback<T> done, T value) {
+  return [done = std::move(done), value = std::move(value)](Status s) mutable {
+    if (s.ok()) done(std::move(value));
+    else done(s);
+  };
+}
+
+}  // namespace
+
+void Controller::ApplyFleet(Fleet desired, Callback<Fleet> done) {
+  boost::asio::post(owner_, [this, desired = std::move(desired), done = std::move(done)]() mutable {
+    const std::string name = desired.meta.name;
+    const Fleet* current = world_.FindFleet(name);
+    if (desired.meta.version != 0 && (!current || current->meta.version != desired.meta.version))
+      return done(Stale("fleet " + name, desired.meta.version, current ? current->meta.version : 0));
+    Fleet next;
+    if (current) {
+      next = *current;
+      next.meta.labels = desired.meta.labels;
+      next.meta.annotations = desired.meta.annotations;
+      next.spec = desired.spec;
+      if (next == *current) return done(*current);  // nothing to change
+    } else {
+      next = std::move(desired);
+      next.meta.version = 0;
+      next.meta.created_ms = clock_.Now();
+      next.status = {};
+    }
+    StageFleet(std::move(next));
+    waiters_.push_back(Answer<Fleet>(std::move(done), *world_.FindFleet(name)));
+  });
+}
+
+void Controller::ScaleFleet(std::string name, int replicas, Callback<Fleet> done) {
+  boost::asio::post(owner_, [this, name = std::move(name), replicas, done = std::move(done)] {
+    const Fleet* current = world_.FindFleet(name);
+    if (!current) return done(core::NotFound("fleet " + name + " not found"));
+    if (replicas < 0) return done(core::InvalidArgument("must not be negative", "replicas"));
+    if (current->spec.replicas == replicas) return done(*current);
+    Fleet next = *current;
+    next.spec.replicas = replicas;
+    StageFleet(std::move(next));
+    waiters_.push_back(Answer<Fleet>(done, *world_.FindFleet(name)));
+  });
+}
+
+void Controller::DeleteFleet(std::string name, Callback<Fleet> done) {
+  boost::asio::post(owner_, [this, name = std::move(name), done = std::move(done)] {
+    const Fleet* current = world_.FindFleet(name);
+    if (!current) return done(core::NotFound("fleet " + name + " not found"));
+    Fleet gone = *current;
+    const core::TimeMs now = clock_.Now();
+    for (const GameServer* gs : world_.ServersOf(name)) {
+      if (gs->meta.deletion_ms != 0) continue;
+      GameServer next = *gs;
+      next.meta.deletion_ms = now;
+      StageServer(std::move(next));
+    }
+    world_.EraseFleet(name);
+    Stage(store::Change::Delete(store::Kind::kFleet, name, gone.meta.version));
+    waiters_.push_back(Answer<Fleet>(done, std::move(gone)));
+  });
+}
+
+void Controller::GetFleet(std::string name, Callback<Fleet> done) {
+  boost::asio::post(owner_, [this, name = std::move(name), done = std::move(done)] {
+    const Fleet* f = world_.FindFleet(name);
+    if (!f) return done(core::NotFound("fleet " + name + " not found"));
+    done(*f);
+  });
+}
+
+void Controller::ListFleets(Callback<std::vector<Fleet>> done) {
+  boost::asio::post(owner_, [this, done = std::move(done)] {
+    std::vector<Fleet> out;
+    for (const auto& [name, f] : world_.fleets()) out.push_back(f);
+    done(std::move(out));
+  });
+}
+
+void Controller::ApplyGameServer(GameServer desired, Callback<GameServer> done) {
+  boost::asio::post(owner_, [this, desired = std::move(desired), done = std::move(done)]() mutable {
+    const std::string name = desired.meta.name;
+    const GameServer* current = world_.FindServer(name);
+    if (desired.meta.version != 0 && (!current || current->meta.version != desired.meta.version))
+      return done(Stale("game server " + name, desired.meta.version, current ? current->meta.version : 0));
+    if (current) {
+      if (!current->fleet.empty())
+        return done(core::FailedPrecondition("game server " + name + " belongs to fleet " +
+                                             current->fleet + "; change the fleet instead"));
+      if (current->spec != desired.spec)
+        return done(core::FailedPrecondition("the spec of an existing game server cannot change; "
+                                             "delete " + name + " and apply it again"));
+      GameServer next = *current;
+      next.meta.labels = desired.meta.labels;
+      next.meta.annotations = desired.meta.annotations;
+      if (next == *current) return done(*current);
+      StageServer(std::move(next));
+    } else {
+      GameServer next = std::move(desired);
+      next.meta.version = 0;
+      next.meta.created_ms = clock_.Now();
+      next.fleet.clear();
+      next.status = {};
+      next.status.state_since_ms = next.meta.created_ms;
+      StageServer(std::move(next));
+    }
+    waiters_.push_back(Answer<GameServer>(std::move(done), *world_.FindServer(name)));
+  });
+}
+
+void Controller::DeleteGameServer(std::string name, Callback<GameServer> done) {
+  boost::asio::post(owner_, [this, name = std::move(name), done = std::move(done)] {
+    const GameServer* current = world_.FindServer(name);
+    if (!current) return done(core::NotFound("game server " + name + " not found"));
+    if (current->meta.deletion_ms != 0) return done(*current);
+    GameServer next = *current;
+    next.meta.deletion_ms = clock_.Now();
+    StageServer(std::move(next));
+    waiters_.push_back(Answer<GameServer>(done, *world_.FindServer(name)));
+  });
+}
+
+void Controller::GetGameServer(std::string name, Callback<GameServer> done) {
+  boost::asio::post(owner_, [this, name = std::move(name), done = std::move(done)] {
+    const GameServer* gs = world_.FindServer(name);
+    if (!gs) return done(core::NotFound("game server " + name + " not found"));
+    done(*gs);
+  });
+}
+
+void Controller::ListGameServers(std::string fleet, Callback<std::vector<GameServer>> done) {
+  boost::asio::post(owner_, [this, fleet = std::move(fleet), done = std::move(done)] {
+    std::vector<GameServer> out;
+    if (fleet.empty()) {
+      for (const auto& [name, gs] : world_.servers()) out.push_back(gs);
+    } else {
+      for (const GameServer* gs : world_.ServersOf(fleet)) out.push_back(*gs);
+    }
+    done(std::move(out));
+  });
+}
+
+std::string Controller::ReadLogs(const std::string& name, uint64_t max_bytes) const {
+  return runtime_.ReadLogs(name, max_bytes);
+}
+
+// ---------------------------------------------------------------- SDK
+
+namespace {
+
+// Why an SDK call may not change this server, if it may not.
+std::optional<Status> SdkRefusal(const GameServer* gs, const std::string& name) {
+  if (!gs) return core::NotFound("game server " + name + " not found");
+  if (core::IsTerminating(*gs)) return core::FailedPrecondition(name + " is shutting down");
+  if (gs->status.state == GameServerState::kUnhealthy || gs->status.state == GameServerState::kError)
+    return core::FailedPrecondition(name + " is " + core::StateName(gs->status.state) +
+                                    "; nothing leaves that state");
+  return std::nullopt;
+}
+
+}  // namespace
+
+void Controller::SdkReady(std::string name, Callback<GameServer> done) {
+  boost::asio::post(owner_, [this, name = std::move(name), done = std::move(done)] {
+    const GameServer* gs = world_.FindServer(name);
+    if (auto refusal = SdkRefusal(gs, name)) return done(*refusal);
+    if (gs->status.state == GameServerState::kReady) return done(*gs);
+    SetState(*gs, GameServerState::kReady, "", "", [this, name, done](Status s) {
+      if (!s.ok()) return done(s);
+      const GameServer* now = world_.FindServer(name);
+      if (!now) return done(core::NotFound("game server " + name + " not found"));
+      done(*now);
+    });
+  });
+}
+
+void Controller::SdkHealth(std::string name, Callback<bool> done) {
+  boost::asio::post(owner_, [this, name = std::move(name), done = std::move(done)] {
+    if (!world_.FindServer(name)) return done(core::NotFound("game server " + name + " not found"));
+    world_.Live(name).last_ping_ms = clock_.Now();
+    done(true);
+  });
+}
+
+void Controller::SdkShutdown(std::string name, Callback<GameServer> done) {
+  boost::asio::post(owner_, [this, name = std::move(name), done = std::move(done)] {
+    const GameServer* gs = world_.FindServer(name);
+    if (auto refusal = SdkRefusal(gs, name)) return done(*refusal);
+    GameServer snapshot = *gs;
+    SetState(*gs, GameServerState::kShutdown, "SdkShutdown", "the game server asked to shut down",
+             [done, snapshot](Status s) mutable {
+               if (!s.ok()) return done(s);
+               snapshot.status.state = GameServerState::kShutdown;
+               done(std::move(snapshot));
+             });
+  });
+}
+
+void Controller::StopAllProcesses(std::function<void()> done) {
+  boost::asio::post(owner_, [this, done = std::move(done)]() mutable {
+    stopping_all_ = true;
+    all_stopped_ = std::move(done);
+    bool any = false;
+    for (const auto& [name, gs] : world_.servers()) {
+      if (!runtime_.IsRunning(name)) continue;
+      any = true;
+      runtime_.Stop(name, std::chrono::seconds(gs.spec.termination_grace_s));
+    }
+    if (!any) std::exchange(all_stopped_, nullptr)();
+  });
+}
+
+}  // namespace muster::control

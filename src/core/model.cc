@@ -1,0 +1,115 @@
+#include "core/model.h"
+
+#include <cctype>
+
+namespace muster::core {
+
+const char* CodeName(Code code) {
+  switch (code) {
+    case Code::kOk: return "Ok";
+    case Code::kInvalidArgument: return "InvalidArgument";
+    case Code::kUnauthenticated: return "Unauthenticated";
+    case Code::kPermissionDenied: return "PermissionDenied";
+    case Code::kNotFound: return "NotFound";
+    case Code::kAlreadyExists: return "AlreadyExists";
+    case Code::kFailedPrecondition: return "FailedPrecondition";
+    case Code::kAborted: return "Conflict";
+    case Code::kResourceExhausted: return "ResourceExhausted";
+    case Code::kUnavailable: return "Unavailable";
+    case Code::kInternal: return "Internal";
+  }
+  return "Unknown";
+}
+
+Status Status::Invalid(std::vector<FieldError> problems) {
+  std::string message;
+  for (const auto& p : problems) {
+    if (!message.empty()) message += "; ";
+    message += p.field.empty() ? p.message : p.field + ": " + p.message;
+  }
+  Status s(Code::kInvalidArgument, message, problems.empty() ? "" : problems.front().field);
+  s.problems_ = std::move(problems);
+  return s;
+}
+
+const char* PortPolicyName(PortPolicy p) {
+  switch (p) {
+    case PortPolicy::kDynamic: return "Dynamic";
+    case PortPolicy::kStatic: return "Static";
+    case PortPolicy::kPassthrough: return "Passthrough";
+    case PortPolicy::kNone: return "None";
+  }
+  return "";
+}
+const char* ProtocolName(Protocol p) {
+  switch (p) {
+    case Protocol::kUDP: return "UDP";
+    case Protocol::kTCP: return "TCP";
+    case Protocol::kTCPUDP: return "TCPUDP";
+  }
+  return "";
+}
+const char* SchedulingName(Scheduling s) {
+  return s == Scheduling::kPacked ? "Packed" : "Distributed";
+}
+
+std::optional<PortPolicy> ParsePortPolicy(const std::string& s) {
+  for (auto p : {PortPolicy::kDynamic, PortPolicy::kStatic, PortPolicy::kPassthrough, PortPolicy::kNone})
+    if (s == PortPolicyName(p)) return p;
+  return std::nullopt;
+}
+std::optional<Protocol> ParseProtocol(const std::string& s) {
+  for (auto p : {Protocol::kUDP, Protocol::kTCP, Protocol::kTCPUDP})
+    if (s == ProtocolName(p)) return p;
+  return std::nullopt;
+}
+std::optional<Scheduling> ParseScheduling(const std::string& s) {
+  for (auto p : {Scheduling::kPacked, Scheduling::kDistributed})
+    if (s == SchedulingName(p)) return p;
+  return std::nullopt;
+}
+
+void ApplyDefaults(GameServerSpec& spec) {
+  if (spec.ports.size() == 1 && spec.ports[0].name.empty()) spec.ports[0].name = "default";
+  for (auto& port : spec.ports) {
+    if (port.policy == PortPolicy::kPassthrough && port.host_port > 0 && port.container_port == 0)
+      port.container_port = port.host_port;
+  }
+  HealthSpec defaults;
+  if (spec.health.initial_delay_s == 0) spec.health.initial_delay_s = defaults.initial_delay_s;
+  if (spec.health.period_s == 0) spec.health.period_s = defaults.period_s;
+  if (spec.health.failure_threshold == 0) spec.health.failure_threshold = defaults.failure_threshold;
+}
+
+void ApplyDefaults(Fleet& fleet) {
+  ApplyDefaults(fleet.spec.tmpl.spec);
+  fleet.spec.tmpl.spec.scheduling = fleet.spec.scheduling;
+}
+
+void ApplyDefaults(GameServer& gs) { ApplyDefaults(gs.spec); }
+
+GameServer NewGameServerFromFleet(const Fleet& fleet, const std::string& name, TimeMs now) {
+  GameServer gs;
+  gs.meta.name = name;
+  gs.meta.labels = fleet.spec.tmpl.labels;
+  gs.meta.labels[kFleetLabel] = fleet.meta.name;
+  gs.meta.annotations = fleet.spec.tmpl.annotations;
+  gs.meta.created_ms = now;
+  gs.spec = fleet.spec.tmpl.spec;
+  gs.spec.scheduling = fleet.spec.scheduling;
+  gs.fleet = fleet.meta.name;
+  gs.status.state = GameServerState::kCreating;
+  gs.status.state_since_ms = now;
+  return gs;
+}
+
+std::string PortEnvName(const std::string& port_name) {
+  std::string out = "MUSTER_PORT_";
+  for (char c : port_name) {
+    unsigned char u = static_cast<unsigned char>(c);
+    out += std::isalnum(u) ? static_cast<char>(std::toupper(u)) : '_';
+  }
+  return out;
+}
+
+}  // namespace muster::core

@@ -1,0 +1,47 @@
+#include "runtime/proc.h"
+
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace muster::runtime {
+
+std::optional<uint64_t> ReadStartTicks(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!in || !std::getline(in, line)) return std::nullopt;
+  size_t close = line.rfind(')');  // the command name may contain spaces and ')'
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream rest(line.substr(close + 2));
+  std::string field;
+  // After "pid (comm) " come fields 3.. ; starttime is field 22, i.e. the 20th here.
+  for (int i = 3; i <= 22; ++i) {
+    if (!(rest >> field)) return std::nullopt;
+  }
+  if (field.empty()) return std::nullopt;
+  // A zombie still has its stat; it no longer runs.
+  std::istringstream again(line.substr(close + 2));
+  std::string state;
+  again >> state;
+  if (state == "Z" || state == "X") return std::nullopt;
+  return std::stoull(field);
+}
+
+int OpenPidFd(int pid) {
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+}
+
+bool ReapChild(int pid, int* exit_code, int* signal) {
+  int status = 0;
+  pid_t r = ::waitpid(pid, &status, WNOHANG);
+  if (r != pid) return false;
+  *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+  *signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  return true;
+}
+
+}  // namespace muster::runtime

@@ -1,0 +1,18 @@
+// Thin wrappers over Linux process facilities.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+namespace muster::runtime {
+
+// /proc/<pid>/stat field 22 (starttime, in clock ticks since boot); nullopt if no such process.
+std::optional<uint64_t> ReadStartTicks(int pid);
+
+// pidfd_open(2): a descriptor that becomes readable when the process exits. -1 on failure.
+int OpenPidFd(int pid);
+
+// Reaps our child `pid` if it has exited. Returns true and fills code/signal if reaped.
+bool ReapChild(int pid, int* exit_code, int* signal);
+
+}  // namespace muster::runtime

@@ -1,0 +1,225 @@
+#include "store/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include "codec/json_codec.h"
+
+namespace muster::store {
+namespace {
+
+using core::Code;
+using core::Status;
+
+std::string EncodeBody(const Change& c) {
+  return std::visit(
+      [](const auto& obj) -> std::string {
+        using T = std::decay_t<decltype(obj)>;
+        if constexpr (std::is_same_v<T, core::Fleet>) return codec::EncodeFleet(obj).dump();
+        if constexpr (std::is_same_v<T, core::GameServer>) return codec::EncodeGameServer(obj).dump();
+        if constexpr (std::is_same_v<T, core::Node>) return codec::EncodeNode(obj).dump();
+        return "{}";
+      },
+      c.object);
+}
+
+void SetVersion(Change& c, uint64_t version) {
+  std::visit(
+      [version](auto& obj) {
+        using T = std::decay_t<decltype(obj)>;
+        if constexpr (std::is_same_v<T, core::Fleet> || std::is_same_v<T, core::GameServer>)
+          obj.meta.version = version;
+      },
+      c.object);
+}
+
+}  // namespace
+
+const char* KindName(Kind kind) {
+  switch (kind) {
+    case Kind::kFleet: return "Fleet";
+    case Kind::kGameServer: return "GameServer";
+    case Kind::kNode: return "Node";
+  }
+  return "";
+}
+
+Change Change::Put(core::Fleet f) {
+  Change c{Op::kPut, Kind::kFleet, f.meta.name, f.meta.version, {}};
+  c.object = std::move(f);
+  return c;
+}
+Change Change::Put(core::GameServer gs) {
+  Change c{Op::kPut, Kind::kGameServer, gs.meta.name, gs.meta.version, {}};
+  c.object = std::move(gs);
+  return c;
+}
+Change Change::Put(core::Node n, uint64_t expected_version) {
+  Change c{Op::kPut, Kind::kNode, n.name, expected_version, {}};
+  c.object = std::move(n);
+  return c;
+}
+Change Change::Delete(Kind kind, std::string name, uint64_t expected_version) {
+  return Change{Op::kDelete, kind, std::move(name), expected_version, {}};
+}
+
+core::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  std::unique_ptr<SqliteStore> store(new SqliteStore(db));
+  if (rc != SQLITE_OK) return store->Error("open " + path);
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
+                             "PRAGMA busy_timeout=5000", "PRAGMA foreign_keys=ON"}) {
+    if (Status s = store->Exec(pragma); !s.ok()) return s;
+  }
+  if (Status s = store->Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                             " version INTEGER PRIMARY KEY, description TEXT NOT NULL,"
+                             " applied_at TEXT NOT NULL DEFAULT (datetime('now')))");
+      !s.ok())
+    return s;
+  const int current = store->schema_version();
+  for (const Migration& m : Migrations()) {
+    if (m.version <= current) continue;
+    std::string sql = std::string("BEGIN IMMEDIATE;") + m.sql +
+                      "INSERT INTO schema_migrations(version, description) VALUES(" +
+                      std::to_string(m.version) + ", '" + m.description + "');COMMIT;";
+    if (Status s = store->Exec(sql.c_str()); !s.ok()) {
+      store->Exec("ROLLBACK");
+      return Status(Code::kInternal, "schema migration " + std::to_string(m.version) +
+                                         " failed: " + s.message());
+    }
+  }
+  if (store->schema_version() > Migrations().back().version)
+    return Status(Code::kFailedPrecondition,
+                  path + " was written by a newer Muster (schema " +
+                      std::to_string(store->schema_version()) + "); upgrade Muster");
+  if (Status s = store->Prepare(); !s.ok()) return s;
+  return store;
+}
+
+SqliteStore::~SqliteStore() {
+  for (sqlite3_stmt* st : {insert_, update_, delete_}) sqlite3_finalize(st);
+  sqlite3_close(db_);
+}
+
+int SqliteStore::schema_version() const {
+  sqlite3_stmt* st = nullptr;
+  int version = 0;
+  if (sqlite3_prepare_v2(db_, "SELECT COALESCE(MAX(version),0) FROM schema_migrations", -1, &st,
+                         nullptr) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    version = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  return version;
+}
+
+Status SqliteStore::Prepare() {
+  struct {
+    sqlite3_stmt** st;
+    const char* sql;
+  } stmts[] = {
+      {&insert_, "INSERT INTO objects(kind, name, version, body) VALUES(?1, ?2, ?3, ?4)"},
+      {&update_, "UPDATE objects SET version = ?3, body = ?4 WHERE kind = ?1 AND name = ?2 AND version = ?5"},
+      {&delete_, "DELETE FROM objects WHERE kind = ?1 AND name = ?2 AND version = ?3"},
+  };
+  for (auto& s : stmts)
+    if (sqlite3_prepare_v3(db_, s.sql, -1, SQLITE_PREPARE_PERSISTENT, s.st, nullptr) != SQLITE_OK)
+      return Error("prepare");
+  return core::OkStatus();
+}
+
+Status SqliteStore::Exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    Status s(Code::kInternal, std::string("sqlite: ") + (err ? err : "error"));
+    sqlite3_free(err);
+    return s;
+  }
+  return core::OkStatus();
+}
+
+Status SqliteStore::Error(const std::string& what) const {
+  return Status(Code::kInternal, "sqlite " + what + ": " + (db_ ? sqlite3_errmsg(db_) : "no memory"));
+}
+
+core::StatusOr<Snapshot> SqliteStore::Load() {
+  Snapshot snap;
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_, "SELECT kind, name, version, body FROM objects ORDER BY kind, name",
+                         -1, &st, nullptr) != SQLITE_OK)
+    return Error("load");
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    std::string kind = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    uint64_t version = static_cast<uint64_t>(sqlite3_column_int64(st, 2));
+    auto body = codec::json::parse(reinterpret_cast<const char*>(sqlite3_column_text(st, 3)),
+                                   nullptr, false);
+    if (body.is_discarded()) continue;
+    if (kind == "Fleet") {
+      auto f = codec::DecodeFleet(body, codec::Mode::kStored);
+      if (!f.ok()) continue;
+      f->meta.version = version;
+      snap.fleets.push_back(std::move(*f));
+    } else if (kind == "GameServer") {
+      auto gs = codec::DecodeGameServer(body, codec::Mode::kStored);
+      if (!gs.ok()) continue;
+      gs->meta.version = version;
+      snap.gameservers.push_back(std::move(*gs));
+    } else if (kind == "Node") {
+      snap.nodes.push_back({body.value("name", ""), body.value("address", "")});
+      snap.node_versions.push_back(version);
+    }
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return Error("load");
+  return snap;
+}
+
+Status SqliteStore::Apply(Change& c) {
+  const char* kind = KindName(c.kind);
+  sqlite3_stmt* st;
+  if (c.op == Change::Op::kDelete) {
+    st = delete_;
+    sqlite3_bind_int64(st, 3, static_cast<sqlite3_int64>(c.expected_version));
+  } else {
+    st = c.expected_version == 0 ? insert_ : update_;
+    std::string body = EncodeBody(c);
+    sqlite3_bind_int64(st, 3, static_cast<sqlite3_int64>(c.expected_version + 1));
+    sqlite3_bind_text(st, 4, body.data(), static_cast<int>(body.size()), SQLITE_TRANSIENT);
+    if (st == update_) sqlite3_bind_int64(st, 5, static_cast<sqlite3_int64>(c.expected_version));
+  }
+  sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, c.name.data(), static_cast<int>(c.name.size()), SQLITE_TRANSIENT);
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (rc == SQLITE_CONSTRAINT)
+    return Status(Code::kAborted, std::string(kind) + " " + c.name + " already exists");
+  if (rc != SQLITE_DONE) return Error("write");
+  if (sqlite3_changes(db_) != 1)
+    return Status(Code::kAborted, std::string(kind) + " " + c.name +
+                                      " was changed or removed since it was read (version " +
+                                      std::to_string(c.expected_version) + ")");
+  return core::OkStatus();
+}
+
+Status SqliteStore::Commit(std::vector<Change>& changes) {
+  if (changes.empty()) return core::OkStatus();
+  if (Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  for (Change& c : changes) {
+    if (Status s = Apply(c); !s.ok()) {
+      Exec("ROLLBACK");
+      return s;
+    }
+  }
+  if (Status s = Exec("COMMIT"); !s.ok()) {
+    Exec("ROLLBACK");
+    return s;
+  }
+  for (Change& c : changes)
+    if (c.op == Change::Op::kPut) SetVersion(c, c.expected_version + 1);
+  for (const auto& h : handlers_) h(changes);
+  return core::OkStatus();
+}
+
+}  // namespace muster::store

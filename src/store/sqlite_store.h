@@ -1,0 +1,49 @@
+// Store on a SQLite file in WAL mode, synchronous=FULL: a commit is on disk when
+// Commit returns. One connection, used only by the owner thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "store/store.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace muster::store {
+
+class SqliteStore : public Store {
+ public:
+  // Opens (creating if needed) `path` and runs pending schema migrations.
+  static core::StatusOr<std::unique_ptr<SqliteStore>> Open(const std::string& path);
+  ~SqliteStore() override;
+
+  core::StatusOr<Snapshot> Load() override;
+  core::Status Commit(std::vector<Change>& changes) override;
+  void Subscribe(ChangeFeedHandler handler) override { handlers_.push_back(std::move(handler)); }
+
+  int schema_version() const;
+
+ private:
+  explicit SqliteStore(sqlite3* db) : db_(db) {}
+  core::Status Prepare();
+  core::Status Apply(Change& change);
+  core::Status Exec(const char* sql);
+  core::Status Error(const std::string& what) const;
+
+  sqlite3* db_;
+  sqlite3_stmt* insert_ = nullptr;
+  sqlite3_stmt* update_ = nullptr;
+  sqlite3_stmt* delete_ = nullptr;
+  std::vector<ChangeFeedHandler> handlers_;
+};
+
+// Schema migrations, in order; migrations.cc. Each runs once, in its own transaction.
+struct Migration {
+  int version;
+  const char* description;
+  const char* sql;
+};
+const std::vector<Migration>& Migrations();
+
+}  // namespace muster::store

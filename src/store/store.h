@@ -1,0 +1,60 @@
+// The source of truth. Embedded mode: SQLite (sqlite_store.h); Kubernetes mode: the
+// API server. Everything above talks to this interface.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/model.h"
+
+namespace muster::store {
+
+enum class Kind { kFleet, kGameServer, kNode };
+const char* KindName(Kind kind);
+
+// One write in a commit. `expected_version` is the version the writer read: 0 means
+// "must not exist yet". A put stores the object with version expected_version + 1.
+struct Change {
+  enum class Op { kPut, kDelete };
+  Op op = Op::kPut;
+  Kind kind = Kind::kGameServer;
+  std::string name;
+  uint64_t expected_version = 0;
+  std::variant<std::monostate, core::Fleet, core::GameServer, core::Node> object;  // for kPut
+
+  static Change Put(core::Fleet f);
+  static Change Put(core::GameServer gs);
+  static Change Put(core::Node n, uint64_t expected_version);
+  static Change Delete(Kind kind, std::string name, uint64_t expected_version);
+};
+
+struct Snapshot {
+  std::vector<core::Fleet> fleets;
+  std::vector<core::GameServer> gameservers;
+  std::vector<core::Node> nodes;
+  std::vector<uint64_t> node_versions;  // parallel to `nodes`
+};
+
+// A committed batch, as the change feed delivers it: objects carry their new versions.
+using ChangeFeedHandler = std::function<void(const std::vector<Change>& committed)>;
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Reads every object. REQUIRES: the owner thread.
+  virtual core::StatusOr<Snapshot> Load() = 0;
+
+  // Commits all changes or none. Aborted (naming the object) when a version
+  // precondition fails; Internal when the disk does. On success each put's object
+  // carries its new version, the commit is durable, and every subscriber has been
+  // called with the batch before Commit returns. REQUIRES: the owner thread.
+  virtual core::Status Commit(std::vector<Change>& changes) = 0;
+
+  // The change feed. Handlers run on the committing thread, in commit order.
+  virtual void Subscribe(ChangeFeedHandler handler) = 0;
+};
+
+}  // namespace muster::store
