@@ -98,6 +98,18 @@ int main() {
   receive();
 
   bool ready = false, pinging = true;
+  // Signals first: once Muster sees Ready, the server must already honour them.
+  asio::signal_set stop(io, SIGTERM, SIGINT);
+  stop.async_wait([&](boost::system::error_code, int sig) {
+    std::cout << "muster-echo: signal " << sig << ", exiting" << std::endl;
+    io.stop();
+  });
+  asio::signal_set quiet(io, SIGUSR1);
+  quiet.async_wait([&](boost::system::error_code, int) {
+    std::cout << "muster-echo: SIGUSR1, no more health pings" << std::endl;
+    pinging = false;
+  });
+
   asio::steady_timer timer(io);
   std::function<void()> tick = [&] {
     if (pinging) sdk.Post("/health");
@@ -109,16 +121,6 @@ int main() {
   };
   tick();
 
-  asio::signal_set stop(io, SIGTERM, SIGINT);
-  stop.async_wait([&](boost::system::error_code, int sig) {
-    std::cout << "muster-echo: signal " << sig << ", exiting" << std::endl;
-    io.stop();
-  });
-  asio::signal_set quiet(io, SIGUSR1);
-  quiet.async_wait([&](boost::system::error_code, int) {
-    std::cout << "muster-echo: SIGUSR1, no more health pings" << std::endl;
-    pinging = false;
-  });
   io.run();
   return 0;
 }

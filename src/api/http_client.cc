@@ -17,7 +17,7 @@ core::StatusOr<std::pair<std::string, int>> ParseAddress(const std::string& addr
     return core::InvalidArgument("address \"" + address + "\" must be HOST:PORT", "address");
   try {
     int port = std::stoi(a.substr(colon + 1));
-    if (port < 1 || port > 65535) throw std::out_of_range("port");
+    if (port < 0 || port > 65535) throw std::out_of_range("port");
     return std::make_pair(a.substr(0, colon), port);
   } catch (...) {
     return core::InvalidArgument("address \"" + address + "\" has no valid port", "address");

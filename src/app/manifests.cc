@@ -58,7 +58,7 @@ int ApplyFile(const std::string& file, const ApplyFn& apply) {
     std::string id = (m.kind == "Fleet" ? "fleet/" : "gameserver/") + m.name;
     auto result = apply(m);
     if (result.ok()) {
-      std::cout << id << " " << *result << "\n";
+      std::cout << id << " " << *result << std::endl;
     } else {
       std::cerr << "error: " << id << ": " << Describe(result.status()) << "\n";
       rc = 1;

@@ -16,6 +16,7 @@
 #include <iostream>
 #include <thread>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "api/http_client.h"
@@ -148,6 +149,7 @@ int RunServe(const ServeOptions& o) {
     for (const auto& p : problems) std::cerr << "muster serve: " << p << "\n";
     return 2;
   }
+  spdlog::set_default_logger(spdlog::stderr_color_mt("muster"));  // stdout is for the banner
   spdlog::set_level(spdlog::level::from_str(o.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   ::signal(SIGPIPE, SIG_IGN);

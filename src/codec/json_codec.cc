@@ -277,6 +277,7 @@ StatusOr<core::Fleet> DecodeFleet(const json& doc, Mode mode) {
     spec.Error("spec.template", "required: the game server template");
   }
   spec.RejectUnknown();
+  fleet.spec.tmpl.spec.scheduling = fleet.spec.scheduling;  // the fleet's own setting is the one that counts
   if (mode == Mode::kStored && doc.contains("status") && doc["status"].is_object()) {
     const json& s = doc["status"];
     fleet.status.replicas = s.value("replicas", 0);

@@ -1,0 +1,56 @@
+// Scale-up benchmark: time from applying an N-replica echo fleet to N Ready, against
+// the real `muster serve` binary and real muster-echo processes.
+//
+//   build/bin/bench_scaleup [--replicas 1000] [--runs 3]
+//
+// Prints one JSON line per run and a summary; docs/benchmarks.md records results.
+#include <chrono>
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "support/muster_process.h"
+#include "support/poll.h"
+
+using namespace muster::testing;
+using namespace std::chrono_literals;
+
+int main(int argc, char** argv) {
+  int replicas = 1000, runs = 3;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--replicas")) replicas = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--runs")) runs = std::atoi(argv[i + 1]);
+  }
+  double best = 1e9, total = 0;
+  for (int run = 1; run <= runs; ++run) {
+    MusterProcess muster({"30000-31999", "32000-35999", {"--log-level", "warn"}});
+    if (!muster.Start()) return 1;
+    json fleet = EchoFleet("bench", replicas);
+    fleet["spec"]["template"]["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"] = "2000";
+    const auto t0 = std::chrono::steady_clock::now();
+    int status = 0;
+    muster.Call("POST", "/v1/fleets", fleet, &status);
+    if (status != 201) {
+      std::cerr << "apply failed: " << status << "\n";
+      return 1;
+    }
+    int ready = 0;
+    bool done = PollUntil([&] {
+      json f = muster.Call("GET", "/v1/fleets/bench");
+      ready = f.is_object() ? f["status"].value("readyReplicas", 0) : 0;
+      return ready >= replicas;
+    }, 120s, 10ms);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!done) {
+      std::cerr << "only " << ready << " of " << replicas << " Ready after 120 s\n";
+      return 1;
+    }
+    std::cout << "{\"benchmark\":\"scaleup\",\"run\":" << run << ",\"replicas\":" << replicas
+              << ",\"seconds_to_all_ready\":" << secs << "}" << std::endl;
+    best = std::min(best, secs);
+    total += secs;
+  }
+  std::cout << "scaleup: " << replicas << " replicas, best " << best << " s, mean " << total / runs
+            << " s over " << runs << " runs" << std::endl;
+  return 0;
+}

@@ -1,0 +1,108 @@
+// The CLI as a user runs it, against a real `muster serve`.
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "support/muster_process.h"
+#include "support/poll.h"
+
+namespace muster::testing {
+namespace {
+using namespace std::chrono_literals;
+
+TEST(Cli, ApplyGetDescribeScaleLogsDelete) {
+  MusterProcess muster({"24600-24699", "24700-24899", {}});
+  ASSERT_TRUE(muster.Start());
+  std::string manifest = muster.data_dir() + "/echo.yaml";
+  {
+    std::ofstream out(manifest);
+    out << EchoFleet("cli-echo", 2).dump();
+  }
+  std::string out, err;
+  ASSERT_EQ(muster.Cli({"apply", "-f", manifest}, &out, &err), 0) << err;
+  EXPECT_EQ(out, "fleet/cli-echo created\n");
+  ASSERT_EQ(muster.Cli({"apply", "-f", manifest}, &out, &err), 0) << err;
+  EXPECT_EQ(out, "fleet/cli-echo configured\n");
+
+  ASSERT_TRUE(PollUntil([&] { return muster.InState("cli-echo", "Ready").size() == 2; }, 30s));
+  ASSERT_EQ(muster.Cli({"get", "fleets"}, &out), 0);
+  EXPECT_EQ(out.substr(0, out.find('\n')),
+            "NAME       REPLICAS   CURRENT   READY   ALLOCATED   RESERVED   AGE");
+  EXPECT_NE(out.find("cli-echo   2          2         2       0           0"), std::string::npos) << out;
+
+  ASSERT_EQ(muster.Cli({"get", "gameservers", "-o", "wide"}, &out), 0);
+  EXPECT_NE(out.find("FLEET"), std::string::npos);
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 3) << out;
+
+  ASSERT_EQ(muster.Cli({"get", "gs", "-o", "json"}, &out), 0);
+  json list = json::parse(out);
+  ASSERT_EQ(list["items"].size(), 2u);
+  const std::string server = list["items"][0]["metadata"]["name"];
+
+  ASSERT_EQ(muster.Cli({"get", "fleet", "cli-echo", "-o", "yaml"}, &out), 0);
+  EXPECT_NE(out.find("kind: Fleet"), std::string::npos) << out;
+  EXPECT_NE(out.find("replicas: 2"), std::string::npos) << out;
+
+  ASSERT_EQ(muster.Cli({"describe", "fleet", "cli-echo"}, &out), 0);
+  EXPECT_NE(out.find("Name:         cli-echo"), std::string::npos) << out;
+  EXPECT_NE(out.find("Game servers:"), std::string::npos) << out;
+
+  ASSERT_TRUE(PollUntil([&] {
+    muster.Cli({"logs", server}, &out);
+    return out.find("muster-echo: Ready") != std::string::npos;
+  }, 10s)) << out;
+
+  ASSERT_EQ(muster.Cli({"scale", "fleet", "cli-echo", "--replicas", "1"}, &out, &err), 0) << err;
+  EXPECT_TRUE(PollUntil([&] { return muster.GameServers("cli-echo").size() == 1; }, 30s));
+
+  ASSERT_EQ(muster.Cli({"delete", "fleet", "cli-echo"}, &out, &err), 0) << err;
+  EXPECT_TRUE(PollUntil([&] { return muster.GameServers().empty(); }, 30s));
+  EXPECT_NE(muster.Cli({"get", "fleet", "cli-echo"}, &out, &err), 0);
+  EXPECT_NE(err.find("not found"), std::string::npos) << err;
+}
+
+TEST(Cli, ErrorsAreClear) {
+  MusterProcess muster({"24900-24949", "24950-24999", {}});
+  ASSERT_TRUE(muster.Start());
+  std::string out, err;
+  std::string bad = muster.data_dir() + "/bad.yaml";
+  {
+    std::ofstream f(bad);
+    f << "apiVersion: muster.dev/v1\nkind: Fleet\nmetadata: {name: x}\nspec:\n  replicas: -2\n"
+         "  template:\n    spec:\n      template:\n        spec:\n          containers: [{name: c}]\n";
+  }
+  EXPECT_EQ(muster.Cli({"apply", "-f", bad}, &out, &err), 1);
+  EXPECT_NE(err.find("spec.replicas: must not be negative"), std::string::npos) << err;
+  EXPECT_NE(err.find("containers[0].command"), std::string::npos) << err;
+
+  EXPECT_NE(muster.Cli({"scale", "fleet", "x", "--replicas", "-1"}, &out, &err), 0);
+  EXPECT_NE(err.find("--replicas"), std::string::npos) << err;
+  EXPECT_NE(muster.Cli({"get", "widgets"}, &out, &err), 0);
+  EXPECT_NE(err.find("fleets or gameservers"), std::string::npos) << err;
+
+  // Unreachable server: says where it looked.
+  EXPECT_NE(RunCommand({MUSTER_BIN, "--addr", "127.0.0.1:1", "get", "fleets"}, &out, &err), 0);
+  EXPECT_NE(err.find("cannot reach Muster at 127.0.0.1:1"), std::string::npos) << err;
+
+  // --help on every verb.
+  for (const char* verb : {"serve", "apply", "get", "describe", "scale", "delete", "logs"}) {
+    EXPECT_EQ(RunCommand({MUSTER_BIN, verb, "--help"}, &out, &err), 0) << verb;
+    EXPECT_NE(out.find("Usage"), std::string::npos) << verb << ": " << out;
+  }
+}
+
+TEST(Cli, ServeReportsEveryBadFlagAtOnce) {
+  std::string out, err;
+  int rc = RunCommand({MUSTER_BIN, "serve", "--data-dir", "/tmp/muster-never", "--game-ports", "9-1",
+                       "--sdk-ports", "abc", "--listen", "nowhere"},
+                      &out, &err);
+  EXPECT_EQ(rc, 2);
+  EXPECT_NE(err.find("--game-ports"), std::string::npos) << err;
+  EXPECT_NE(err.find("--sdk-ports"), std::string::npos) << err;
+  EXPECT_NE(err.find("--listen"), std::string::npos) << err;
+  EXPECT_FALSE(std::filesystem::exists("/tmp/muster-never"));
+}
+
+}  // namespace
+}  // namespace muster::testing

@@ -1,0 +1,93 @@
+// The HTTP server and router on a real loopback socket: routes, path parameters,
+// auth, 404/405, the body limit, keep-alive.
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <gtest/gtest.h>
+
+#include "api/http_client.h"
+#include "api/http_server.h"
+#include "api/responses.h"
+#include "api/router.h"
+
+namespace muster::api {
+namespace {
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::vector<Route> routes = {
+        {http::verb::get, "/open", Scope::kPublic,
+         [](const Request&, const Params&, Reply r) { r(JsonResponse(200, {{"ok", true}})); }},
+        {http::verb::get, "/things/{name}", Scope::kRead,
+         [](const Request&, const Params& p, Reply r) {
+           r(JsonResponse(200, {{"name", p.Path("name")}, {"q", p.Query("q")}}));
+         }},
+        {http::verb::post, "/things", Scope::kAdmin,
+         [](const Request& req, const Params&, Reply r) {
+           // Reply from another thread, as the controller does.
+           std::thread([r, size = req.body().size()] { r(JsonResponse(201, {{"size", size}})); }).detach();
+         }},
+    };
+    router_ = std::make_unique<Router>(std::move(routes), &auth_);
+    HttpServer::Options o;
+    o.body_limit = 1000;
+    server_ = HttpServer::Listen(io_, o, router_->AsHandler()).value();
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  void TearDown() override {
+    server_->Close();
+    work_.reset();
+    io_.stop();
+    thread_.join();
+  }
+
+  HttpClient Client(const std::string& token = "secret") { return HttpClient("127.0.0.1", server_->port(), token); }
+
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ = boost::asio::make_work_guard(io_);
+  Authenticator auth_{"secret"};
+  std::unique_ptr<Router> router_;
+  std::shared_ptr<HttpServer> server_;
+  std::thread thread_;
+};
+
+TEST_F(HttpServerTest, RoutesParamsAndKeepAlive) {
+  HttpClient c = Client();
+  for (int i = 0; i < 3; ++i) {  // one connection, several requests
+    auto r = c.Send(http::verb::get, "/things/a%20b?q=x%2By");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, 200);
+    auto body = nlohmann::json::parse(r->body);
+    EXPECT_EQ(body["name"], "a b");
+    EXPECT_EQ(body["q"], "x+y");
+  }
+  auto posted = c.Send(http::verb::post, "/things", "hello");
+  ASSERT_TRUE(posted.ok());
+  EXPECT_EQ(posted->status, 201);
+  EXPECT_EQ(nlohmann::json::parse(posted->body)["size"], 5);
+}
+
+TEST_F(HttpServerTest, AuthNotFoundMethodAndBodyLimit) {
+  EXPECT_EQ(Client("").Send(http::verb::get, "/open")->status, 200);
+  auto no_token = Client("").Send(http::verb::get, "/things/x");
+  EXPECT_EQ(no_token->status, 401);
+  EXPECT_EQ(nlohmann::json::parse(no_token->body)["error"], "Unauthenticated");
+  EXPECT_EQ(Client("wrong").Send(http::verb::get, "/things/x")->status, 401);
+  EXPECT_EQ(Client().Send(http::verb::get, "/nope")->status, 404);
+  EXPECT_EQ(Client().Send(http::verb::delete_, "/things/x")->status, 405);
+  auto big = Client().Send(http::verb::post, "/things", std::string(5000, 'x'));
+  ASSERT_TRUE(big.ok());
+  EXPECT_EQ(big->status, 413);
+  EXPECT_EQ(nlohmann::json::parse(big->body)["field"], "body");
+}
+
+TEST(Auth, ConstantTimeEquals) {
+  EXPECT_TRUE(ConstantTimeEquals("abc", "abc"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "abcd"));
+  EXPECT_FALSE(ConstantTimeEquals("", "a"));
+}
+
+}  // namespace
+}  // namespace muster::api

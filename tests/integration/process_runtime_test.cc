@@ -1,0 +1,184 @@
+// The process runtime with real child processes: exits noticed through pidfds,
+// SIGTERM then SIGKILL, re-adoption by a second runtime, exec failures, log cap.
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <boost/asio/io_context.hpp>
+#include <gtest/gtest.h>
+
+#include "runtime/host.h"
+#include "runtime/log_file.h"
+#include "runtime/process_runtime.h"
+#include "runtime/proc.h"
+
+namespace muster::runtime {
+namespace {
+using namespace std::chrono_literals;
+
+class ProcessRuntimeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/muster-rt-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+  }
+  void TearDown() override {
+    for (int pid : started_) ::kill(-pid, SIGKILL);
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::unique_ptr<ProcessRuntime> Make(boost::asio::io_context& io) {
+    ProcessRuntime::Options o;
+    o.log_dir = dir_ + "/logs";
+    o.log_max_bytes = 1000;
+    o.log_check_interval = 20ms;
+    return std::make_unique<ProcessRuntime>(io, o);
+  }
+
+  LaunchSpec Shell(const std::string& name, const std::string& script) {
+    LaunchSpec spec;
+    spec.name = name;
+    spec.process.command = {"/bin/sh"};
+    spec.process.args = {"-c", script};
+    spec.process.env = {{"FROM_SPEC", "spec-value", true}};
+    spec.env = {{"MUSTER_GAMESERVER_NAME", name}};
+    return spec;
+  }
+
+  // Runs the io_context until `done` or a deadline; the runtime's events fire in it.
+  static bool RunUntil(boost::asio::io_context& io, const std::function<bool()>& done,
+                       std::chrono::milliseconds deadline = 10s) {
+    auto end = std::chrono::steady_clock::now() + deadline;
+    while (!done() && std::chrono::steady_clock::now() < end) {
+      io.restart();
+      io.run_for(20ms);
+    }
+    return done();
+  }
+
+  std::string dir_;
+  std::vector<int> started_;
+};
+
+TEST_F(ProcessRuntimeTest, ExitIsReportedWithItsCodeAndLogsAreCaptured) {
+  boost::asio::io_context io;
+  auto rt = Make(io);
+  std::vector<ExitEvent> exits;
+  rt->SetExitHandler([&](const ExitEvent& e) { exits.push_back(e); });
+  auto info = rt->Start(Shell("gs-a", "echo out $MUSTER_GAMESERVER_NAME $FROM_SPEC; echo err >&2; exit 3"));
+  ASSERT_TRUE(info.ok()) << info.status().message();
+  started_.push_back(info->pid);
+  EXPECT_GT(info->start_ticks, 0u);
+  ASSERT_TRUE(RunUntil(io, [&] { return !exits.empty(); }));
+  EXPECT_EQ(exits[0].name, "gs-a");
+  EXPECT_TRUE(exits[0].status_known);
+  EXPECT_EQ(exits[0].exit_code, 3);
+  EXPECT_FALSE(rt->IsRunning("gs-a"));
+  std::string logs = rt->ReadLogs("gs-a", 1 << 20);
+  EXPECT_NE(logs.find("out gs-a spec-value"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("err"), std::string::npos) << logs;
+}
+
+TEST_F(ProcessRuntimeTest, StopSendsTermThenKillsAfterGrace) {
+  boost::asio::io_context io;
+  auto rt = Make(io);
+  std::vector<ExitEvent> exits;
+  rt->SetExitHandler([&](const ExitEvent& e) { exits.push_back(e); });
+  auto polite = rt->Start(Shell("polite", "trap 'exit 0' TERM; while true; do sleep 0.05; done"));
+  auto stubborn = rt->Start(Shell("stubborn", "trap '' TERM; while true; do sleep 0.05; done"));
+  ASSERT_TRUE(polite.ok() && stubborn.ok());
+  started_ = {polite->pid, stubborn->pid};
+  // Give the shells time to install their traps: poll for the trap to be in place
+  // by waiting until each has a child (its first sleep).
+  ASSERT_TRUE(RunUntil(io, [&] {
+    return std::filesystem::exists("/proc/" + std::to_string(polite->pid)) &&
+           std::ifstream("/proc/" + std::to_string(polite->pid) + "/task/" + std::to_string(polite->pid) + "/children").peek() != EOF &&
+           std::ifstream("/proc/" + std::to_string(stubborn->pid) + "/task/" + std::to_string(stubborn->pid) + "/children").peek() != EOF;
+  }));
+  rt->Stop("polite", 30s);
+  rt->Stop("stubborn", 1s);
+  rt->Stop("stubborn", 1s);  // idempotent
+  ASSERT_TRUE(RunUntil(io, [&] { return exits.size() == 2; }));
+  std::map<std::string, ExitEvent> by_name;
+  for (const auto& e : exits) by_name[e.name] = e;
+  EXPECT_EQ(by_name["polite"].signal, 0);
+  EXPECT_EQ(by_name["polite"].exit_code, 0);
+  EXPECT_EQ(by_name["stubborn"].signal, SIGKILL);
+}
+
+TEST_F(ProcessRuntimeTest, ASecondRuntimeReadoptsAndStillNoticesTheExit) {
+  int pid = 0;
+  uint64_t ticks = 0;
+  {
+    boost::asio::io_context io;
+    auto rt = Make(io);
+    auto info = rt->Start(Shell("long", "while true; do sleep 0.05; done"));
+    ASSERT_TRUE(info.ok());
+    pid = info->pid;
+    ticks = info->start_ticks;
+    started_.push_back(pid);
+  }  // the first runtime goes away; the process must keep running
+  ASSERT_EQ(ReadStartTicks(pid), ticks);
+  boost::asio::io_context io;
+  auto rt = Make(io);
+  std::vector<ExitEvent> exits;
+  rt->SetExitHandler([&](const ExitEvent& e) { exits.push_back(e); });
+  EXPECT_FALSE(rt->Adopt("long", {pid, ticks + 1})) << "a different start time is a different process";
+  ASSERT_TRUE(rt->Adopt("long", {pid, ticks}));
+  EXPECT_TRUE(rt->IsRunning("long"));
+  ::kill(pid, SIGKILL);
+  ASSERT_TRUE(RunUntil(io, [&] { return !exits.empty(); }));
+  EXPECT_EQ(exits[0].name, "long");
+  EXPECT_FALSE(rt->IsRunning("long"));
+}
+
+TEST_F(ProcessRuntimeTest, ExecFailuresAreErrorsWithTheReason) {
+  boost::asio::io_context io;
+  auto rt = Make(io);
+  LaunchSpec spec;
+  spec.name = "missing";
+  spec.process.command = {"/nonexistent/bin"};
+  auto r = rt->Start(spec);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("No such file"), std::string::npos) << r.status().message();
+  spec.process.command = {"no-such-command-anywhere"};
+  r = rt->Start(spec);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("not found"), std::string::npos) << r.status().message();
+  spec.process.command = {"/etc/hostname"};  // not executable
+  EXPECT_FALSE(rt->Start(spec).ok());
+}
+
+TEST_F(ProcessRuntimeTest, LogFilesAreCapped) {
+  boost::asio::io_context io;
+  auto rt = Make(io);
+  auto info = rt->Start(Shell("chatty", "i=0; while true; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); sleep 0.002; done"));
+  ASSERT_TRUE(info.ok());
+  started_.push_back(info->pid);
+  const std::string path = rt->LogPath("chatty");
+  ASSERT_TRUE(RunUntil(io, [&] { return std::filesystem::exists(path + ".1"); }));
+  // The writer keeps going into the truncated file.
+  ASSERT_TRUE(RunUntil(io, [&] { return std::filesystem::file_size(path) > 0; }));
+  EXPECT_LE(std::filesystem::file_size(path + ".1"), 4000u);
+  EXPECT_NE(ReadLogTail(path, 200).find("line-"), std::string::npos);
+  rt->Stop("chatty", 1s);
+}
+
+TEST(Host, PortProbeSeesABoundPort) {
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_ANY);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  int port = ntohs(addr.sin_port);
+  EXPECT_TRUE(PortInUse(port, core::Protocol::kUDP));
+  EXPECT_TRUE(PortInUse(port, core::Protocol::kTCPUDP));
+  ::close(fd);
+  EXPECT_FALSE(PortInUse(port, core::Protocol::kUDP));
+}
+
+}  // namespace
+}  // namespace muster::runtime

@@ -1,0 +1,107 @@
+// YAML/JSON parsing and the stored form's round trip.
+#include <gtest/gtest.h>
+
+#include "codec/json_codec.h"
+#include "codec/yaml.h"
+
+namespace muster::codec {
+namespace {
+
+TEST(Yaml, ScalarsBecomeTypedUnlessQuoted) {
+  auto docs = ParseDocuments("a: 5\nb: \"5\"\nc: true\nd: ~\ne: 1.5\nf: text\ng: '007'\n");
+  ASSERT_TRUE(docs.ok());
+  const json& d = docs->front();
+  EXPECT_EQ(d["a"], 5);
+  EXPECT_EQ(d["b"], "5");
+  EXPECT_EQ(d["c"], true);
+  EXPECT_TRUE(d["d"].is_null());
+  EXPECT_EQ(d["e"], 1.5);
+  EXPECT_EQ(d["f"], "text");
+  EXPECT_EQ(d["g"], "007");
+}
+
+TEST(Yaml, MultipleDocumentsAndJson) {
+  auto docs = ParseDocuments("a: 1\n---\n---\nb: 2\n");
+  ASSERT_TRUE(docs.ok());
+  EXPECT_EQ(docs->size(), 2u);
+  auto j = ParseDocuments(R"([{"a":1},{"b":2}])");
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ(j->size(), 2u);
+}
+
+TEST(Yaml, SyntaxErrorsNameTheLine) {
+  auto bad = ParseDocuments("a: 1\nb: [unclosed\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().field(), "body");
+  EXPECT_NE(bad.status().message().find("line"), std::string::npos);
+  EXPECT_EQ(ParseDocuments("   \n").status().field(), "body");
+  EXPECT_EQ(ParseDocuments("{\"a\":").status().field(), "body");
+}
+
+TEST(Codec, StoredGameServerRoundTrips) {
+  core::GameServer gs;
+  gs.meta.name = "echo-abcde";
+  gs.meta.labels = {{"muster.dev/fleet", "echo"}};
+  gs.meta.annotations = {{"note", "x"}};
+  gs.meta.version = 7;
+  gs.meta.created_ms = 1'700'000'000'123;
+  gs.meta.deletion_ms = 1'700'000'100'456;
+  gs.fleet = "echo";
+  gs.spec.ports = {{"game", core::PortPolicy::kDynamic, 0, 0, core::Protocol::kUDP}};
+  gs.spec.containers = 1;
+  gs.spec.pod_template_json = R"({"spec":{"containers":[{"command":["x"],"name":"c"}]}})";
+  gs.spec.process.command = {"x"};
+  gs.status.state = core::GameServerState::kAllocated;
+  gs.status.node = "n1";
+  gs.status.address = "10.0.0.1";
+  gs.status.ports = {{"game", 7001}};
+  gs.status.sdk_grpc_port = 9400;
+  gs.status.sdk_http_port = 9401;
+  gs.status.pid = 4242;
+  gs.status.process_start_ticks = 123456789;
+  gs.status.reason = "r";
+  gs.status.message = "m";
+  gs.status.state_since_ms = 1'700'000'000'999;
+  gs.status.ready_ms = 1'700'000'000'500;
+  auto back = DecodeGameServer(EncodeGameServer(gs), Mode::kStored);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(*back, gs);
+}
+
+TEST(Codec, StoredFleetRoundTripsAndManifestIgnoresStatus) {
+  auto fleet = DecodeFleet(ParseDocuments(R"(
+apiVersion: muster.dev/v1
+kind: Fleet
+metadata: {name: f}
+spec:
+  replicas: 2
+  scheduling: Distributed
+  template:
+    spec:
+      template: {spec: {containers: [{name: c, command: [x]}]}}
+status: {readyReplicas: 99}
+)")->front());
+  ASSERT_TRUE(fleet.ok()) << fleet.status().message();
+  EXPECT_EQ(fleet->status.ready, 0) << "status in a manifest is ignored";
+  fleet->meta.version = 3;
+  fleet->meta.created_ms = 1'700'000'000'000;
+  fleet->status = {2, 1, 1, 0, 2, 1'700'000'001'000, "StartFailed", "why"};
+  auto back = DecodeFleet(EncodeFleet(*fleet), Mode::kStored);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, *fleet);
+  // What `get -o yaml` prints can be applied again.
+  auto again = DecodeFleet(EncodeFleet(*fleet));
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->spec, fleet->spec);
+}
+
+TEST(Codec, Times) {
+  EXPECT_EQ(FormatTime(1'700'000'000'123), "2023-11-14T22:13:20.123Z");
+  EXPECT_EQ(ParseTime("2023-11-14T22:13:20.123Z"), 1'700'000'000'123);
+  EXPECT_EQ(ParseTime("2023-11-14T22:13:20Z"), 1'700'000'000'000);
+  EXPECT_FALSE(ParseTime("yesterday").has_value());
+  EXPECT_EQ(FormatTime(0), "");
+}
+
+}  // namespace
+}  // namespace muster::codec
