@@ -6,6 +6,7 @@
 // Prints one JSON line per run and a summary; docs/benchmarks.md records results.
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <string>
 
@@ -15,18 +16,31 @@
 using namespace muster::testing;
 using namespace std::chrono_literals;
 
+namespace {
+// Resident memory of a process in MiB, from /proc/<pid>/status.
+double RssMiB(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  return 0;
+}
+}  // namespace
+
 int main(int argc, char** argv) {
   int replicas = 1000, runs = 3;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--replicas")) replicas = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--runs")) runs = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--replicas"))
+      replicas = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--runs"))
+      runs = std::atoi(argv[i + 1]);
   }
   double best = 1e9, total = 0;
   for (int run = 1; run <= runs; ++run) {
     MusterProcess muster({"30000-31999", "32000-35999", {"--log-level", "warn"}});
     if (!muster.Start()) return 1;
     json fleet = EchoFleet("bench", replicas);
-    fleet["spec"]["template"]["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"] = "2000";
+    fleet["spec"]["template"]["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"] =
+        "2000";
     const auto t0 = std::chrono::steady_clock::now();
     int status = 0;
     muster.Call("POST", "/v1/fleets", fleet, &status);
@@ -35,18 +49,22 @@ int main(int argc, char** argv) {
       return 1;
     }
     int ready = 0;
-    bool done = PollUntil([&] {
-      json f = muster.Call("GET", "/v1/fleets/bench");
-      ready = f.is_object() ? f["status"].value("readyReplicas", 0) : 0;
-      return ready >= replicas;
-    }, 120s, 10ms);
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    bool done = PollUntil(
+        [&] {
+          json f = muster.Call("GET", "/v1/fleets/bench");
+          ready = f.is_object() ? f["status"].value("readyReplicas", 0) : 0;
+          return ready >= replicas;
+        },
+        120s, 10ms);
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!done) {
       std::cerr << "only " << ready << " of " << replicas << " Ready after 120 s\n";
       return 1;
     }
     std::cout << "{\"benchmark\":\"scaleup\",\"run\":" << run << ",\"replicas\":" << replicas
-              << ",\"seconds_to_all_ready\":" << secs << "}" << std::endl;
+              << ",\"seconds_to_all_ready\":" << secs
+              << ",\"muster_rss_mib\":" << RssMiB(muster.serve_pid()) << "}" << std::endl;
     best = std::min(best, secs);
     total += secs;
   }

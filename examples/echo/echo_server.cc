@@ -90,10 +90,11 @@ int main() {
   char data[2048];
   udp::endpoint peer;
   std::function<void()> receive = [&] {
-    socket.async_receive_from(asio::buffer(data), peer, [&](boost::system::error_code ec, size_t n) {
-      if (!ec) socket.send_to(asio::buffer(data, n), peer, 0, ec);
-      receive();
-    });
+    socket.async_receive_from(asio::buffer(data), peer,
+                              [&](boost::system::error_code ec, size_t n) {
+                                if (!ec) socket.send_to(asio::buffer(data, n), peer, 0, ec);
+                                receive();
+                              });
   };
   receive();
 

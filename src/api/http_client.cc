@@ -53,14 +53,17 @@ core::StatusOr<HttpResult> HttpClient::TryOnce(http::verb method, const std::str
   if (!stream_) {
     tcp::resolver resolver(io_);
     auto endpoints = resolver.resolve(host_, std::to_string(port_), ec);
-    if (ec) return core::Status(core::Code::kUnavailable, "cannot resolve " + host_ + ": " + ec.message());
+    if (ec)
+      return core::Status(core::Code::kUnavailable,
+                          "cannot resolve " + host_ + ": " + ec.message());
     stream_ = std::make_unique<beast::tcp_stream>(io_);
     stream_->expires_after(timeout_);
     stream_->connect(endpoints, ec);
     if (ec) {
       stream_.reset();
-      return core::Status(core::Code::kUnavailable, "cannot connect to " + host_ + ":" +
-                                                        std::to_string(port_) + ": " + ec.message());
+      return core::Status(
+          core::Code::kUnavailable,
+          "cannot connect to " + host_ + ":" + std::to_string(port_) + ": " + ec.message());
     }
     stream_->socket().set_option(tcp::no_delay(true), ec);
   }
@@ -82,8 +85,9 @@ core::StatusOr<HttpResult> HttpClient::TryOnce(http::verb method, const std::str
   if (!ec) http::read(*stream_, buffer, parser, ec);
   if (ec) {
     stream_.reset();
-    return core::Status(core::Code::kUnavailable, "request to " + host_ + ":" +
-                                                      std::to_string(port_) + " failed: " + ec.message());
+    return core::Status(
+        core::Code::kUnavailable,
+        "request to " + host_ + ":" + std::to_string(port_) + " failed: " + ec.message());
   }
   auto res = parser.release();
   HttpResult out{static_cast<int>(res.result_int()), std::move(res.body()),

@@ -2,10 +2,10 @@
 
 #include <fcntl.h>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
-#include <spdlog/spdlog.h>
 
 #include "api/responses.h"
 
@@ -31,21 +31,20 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->body_limit(body_limit_);
     stream_.expires_after(std::chrono::seconds(300));  // idle keep-alive connections close
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
-        ec == beast::error::timeout || ec == asio::error::connection_reset ||
-        ec == asio::error::operation_aborted)
+    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
+        ec == asio::error::connection_reset || ec == asio::error::operation_aborted)
       return Close();
     if (ec == http::error::body_limit) {
       keep_alive_ = false;
-      return Write(ErrorResponse(413, "PayloadTooLarge",
-                                 "the request body is larger than " + std::to_string(body_limit_) +
-                                     " bytes",
-                                 "body"));
+      return Write(ErrorResponse(
+          413, "PayloadTooLarge",
+          "the request body is larger than " + std::to_string(body_limit_) + " bytes", "body"));
     }
     if (ec) {
       keep_alive_ = false;
@@ -121,8 +120,8 @@ core::StatusOr<std::shared_ptr<HttpServer>> HttpServer::Listen(asio::io_context&
 }
 
 void HttpServer::Accept() {
-  acceptor_.async_accept(asio::make_strand(io_), [self = shared_from_this()](
-                                                     beast::error_code ec, tcp::socket socket) {
+  acceptor_.async_accept(asio::make_strand(io_), [self = shared_from_this()](beast::error_code ec,
+                                                                             tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
     if (!ec) {
       ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);

@@ -18,8 +18,8 @@ class HttpServer : public std::enable_shared_from_this<HttpServer> {
  public:
   struct Options {
     std::string address = "127.0.0.1";
-    int port = 0;                   // 0 = any free port; see port()
-    size_t body_limit = 1 << 20;    // larger bodies are answered 413
+    int port = 0;                 // 0 = any free port; see port()
+    size_t body_limit = 1 << 20;  // larger bodies are answered 413
   };
 
   // Binds and listens at once, so that a busy port is reported to the caller; then

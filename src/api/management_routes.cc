@@ -43,19 +43,18 @@ StatusOr<json> ParseManifest(const Request& req, const std::string& kind,
   auto docs = codec::ParseDocuments(req.body());
   if (!docs.ok()) return docs.status();
   if (docs->size() != 1)
-    return core::InvalidArgument("send one manifest per request (got " +
-                                     std::to_string(docs->size()) + ")",
-                                 "body");
+    return core::InvalidArgument(
+        "send one manifest per request (got " + std::to_string(docs->size()) + ")", "body");
   json doc = std::move(docs->front());
   auto got = codec::ManifestKind(doc);
   if (!got.ok()) return got.status();
   if (*got != kind)
     return core::InvalidArgument("this path takes kind " + kind + ", not " + *got, "kind");
   if (!path_name.empty()) {
-    const json* name = doc.contains("metadata") && doc["metadata"].is_object() &&
-                               doc["metadata"].contains("name")
-                           ? &doc["metadata"]["name"]
-                           : nullptr;
+    const json* name =
+        doc.contains("metadata") && doc["metadata"].is_object() && doc["metadata"].contains("name")
+            ? &doc["metadata"]["name"]
+            : nullptr;
     if (!name) {
       doc["metadata"]["name"] = path_name;
     } else if (*name != path_name) {
@@ -93,7 +92,8 @@ void ApplyGameServer(control::Controller& c, const Request& req, const Params& p
 void ScaleFleet(control::Controller& c, const Request& req, const Params& p, Reply reply) {
   json body = json::parse(req.body(), nullptr, false);
   if (body.is_discarded() || !body.is_object())
-    return reply(ErrorResponse(400, "InvalidArgument", "the body must be a JSON object {\"replicas\": N}", "body"));
+    return reply(ErrorResponse(400, "InvalidArgument",
+                               "the body must be a JSON object {\"replicas\": N}", "body"));
   for (const auto& [k, v] : body.items())
     if (k != "replicas")
       return reply(ErrorResponse(400, "InvalidArgument", "unknown field \"" + k + "\"", k));
@@ -102,7 +102,8 @@ void ScaleFleet(control::Controller& c, const Request& req, const Params& p, Rep
   int64_t replicas = body["replicas"].get<int64_t>();
   if (replicas < 0 || replicas > 100000)
     return reply(ErrorResponse(400, "InvalidArgument", "must be between 0 and 100000", "replicas"));
-  c.ScaleFleet(p.Path("name"), static_cast<int>(replicas), Respond<Fleet>(reply, codec::EncodeFleet));
+  c.ScaleFleet(p.Path("name"), static_cast<int>(replicas),
+               Respond<Fleet>(reply, codec::EncodeFleet));
 }
 
 void Logs(control::Controller& c, const Request&, const Params& p, Reply reply) {
@@ -127,7 +128,9 @@ std::vector<Route> ManagementRoutes(control::Controller& c) {
   auto server = [](const GameServer& gs) { return codec::EncodeGameServer(gs); };
   return {
       {verb::get, "/healthz", S::kPublic,
-       [](const Request&, const Params&, Reply reply) { reply(JsonResponse(200, {{"status", "ok"}})); }},
+       [](const Request&, const Params&, Reply reply) {
+         reply(JsonResponse(200, {{"status", "ok"}}));
+       }},
 
       {verb::get, "/v1/fleets", S::kRead,
        [&c](const Request&, const Params&, Reply reply) {
@@ -159,16 +162,21 @@ std::vector<Route> ManagementRoutes(control::Controller& c) {
 
       {verb::get, "/v1/gameservers", S::kRead,
        [&c](const Request&, const Params& p, Reply reply) {
-         c.ListGameServers(p.Query("fleet"), Respond<std::vector<GameServer>>(reply, GameServerList));
+         c.ListGameServers(p.Query("fleet"),
+                           Respond<std::vector<GameServer>>(reply, GameServerList));
        }},
       {verb::post, "/v1/gameservers", S::kAdmin,
-       [&c](const Request& req, const Params& p, Reply reply) { ApplyGameServer(c, req, p, reply); }},
+       [&c](const Request& req, const Params& p, Reply reply) {
+         ApplyGameServer(c, req, p, reply);
+       }},
       {verb::get, "/v1/gameservers/{name}", S::kRead,
        [&c, server](const Request&, const Params& p, Reply reply) {
          c.GetGameServer(p.Path("name"), Respond<GameServer>(reply, server));
        }},
       {verb::put, "/v1/gameservers/{name}", S::kAdmin,
-       [&c](const Request& req, const Params& p, Reply reply) { ApplyGameServer(c, req, p, reply); }},
+       [&c](const Request& req, const Params& p, Reply reply) {
+         ApplyGameServer(c, req, p, reply);
+       }},
       {verb::delete_, "/v1/gameservers/{name}", S::kAdmin,
        [&c, server](const Request&, const Params& p, Reply reply) {
          c.DeleteGameServer(p.Path("name"), Respond<GameServer>(reply, server));

@@ -26,7 +26,8 @@ std::string Decode(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '+') {
       out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(s[i + 1]) && std::isxdigit(s[i + 2])) {
+    } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(s[i + 1]) &&
+               std::isxdigit(s[i + 2])) {
       out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
       i += 2;
     } else {
@@ -99,7 +100,8 @@ void Router::Handle(const Request& req, Reply reply) const {
   }
   if (path_known)
     return reply(ErrorResponse(405, "MethodNotAllowed",
-                               std::string(req.method_string()) + " is not allowed on " + path, ""));
+                               std::string(req.method_string()) + " is not allowed on " + path,
+                               ""));
   reply(ErrorResponse(404, "NotFound", "no such path: " + path, ""));
 }
 

@@ -19,13 +19,18 @@ using nlohmann::json;
 enum class Resource { kFleet, kGameServer };
 
 bool ParseResource(const std::string& s, Resource* out) {
-  if (s == "fleet" || s == "fleets" || s == "flt") *out = Resource::kFleet;
-  else if (s == "gameserver" || s == "gameservers" || s == "gs") *out = Resource::kGameServer;
-  else return false;
+  if (s == "fleet" || s == "fleets" || s == "flt")
+    *out = Resource::kFleet;
+  else if (s == "gameserver" || s == "gameservers" || s == "gs")
+    *out = Resource::kGameServer;
+  else
+    return false;
   return true;
 }
 
-std::string Collection(Resource r) { return r == Resource::kFleet ? "/v1/fleets" : "/v1/gameservers"; }
+std::string Collection(Resource r) {
+  return r == Resource::kFleet ? "/v1/fleets" : "/v1/gameservers";
+}
 
 // Talks to the API; prints failures as the user should see them.
 class Client {
@@ -33,13 +38,15 @@ class Client {
   explicit Client(const ClientFlags& flags) : flags_(flags) {}
 
   // The parsed body on 2xx; prints the error and returns nullopt otherwise.
-  std::optional<json> Call(api::http::verb method, const std::string& target, const std::string& body = "",
-                           int* status_out = nullptr, const std::string& type = "application/json") {
+  std::optional<json> Call(api::http::verb method, const std::string& target,
+                           const std::string& body = "", int* status_out = nullptr,
+                           const std::string& type = "application/json") {
     auto raw = Raw(method, target, body, type);
     if (!raw) return std::nullopt;
     if (status_out) *status_out = raw->status;
     json parsed = json::parse(raw->body, nullptr, false);
-    if (raw->status >= 200 && raw->status < 300) return parsed.is_discarded() ? json(raw->body) : parsed;
+    if (raw->status >= 200 && raw->status < 300)
+      return parsed.is_discarded() ? json(raw->body) : parsed;
     std::string message = parsed.is_object() ? parsed.value("message", raw->body) : raw->body;
     std::string field = parsed.is_object() ? parsed.value("field", "") : "";
     std::cerr << "error: " << (field.empty() ? "" : field + ": ") << message << "\n";
@@ -56,11 +63,13 @@ class Client {
       std::cerr << "error: " << Describe(config.status()) << "\n";
       return std::nullopt;
     }
-    if (!client_) client_ = std::make_unique<api::HttpClient>(config->host, config->port, config->token);
+    if (!client_)
+      client_ = std::make_unique<api::HttpClient>(config->host, config->port, config->token);
     auto res = client_->Send(method, target, body, type);
     if (!res.ok()) {
       std::cerr << "error: cannot reach Muster at " << config->host << ":" << config->port << " ("
-                << res.status().message() << "). Is `muster serve` running? Set --addr or MUSTER_ADDR.\n";
+                << res.status().message()
+                << "). Is `muster serve` running? Set --addr or MUSTER_ADDR.\n";
       return std::nullopt;
     }
     return *res;
@@ -74,8 +83,12 @@ class Client {
 int Print(const json& value, OutputFormat format, Resource r, bool list) {
   const int64_t now = runtime::NowMs();
   switch (format) {
-    case OutputFormat::kJson: std::cout << value.dump(2) << "\n"; return 0;
-    case OutputFormat::kYaml: std::cout << ToYaml(value); return 0;
+    case OutputFormat::kJson:
+      std::cout << value.dump(2) << "\n";
+      return 0;
+    case OutputFormat::kYaml:
+      std::cout << ToYaml(value);
+      return 0;
     case OutputFormat::kTable:
     case OutputFormat::kWide: {
       json items = list ? value["items"] : json::array({value});
@@ -95,17 +108,21 @@ int Print(const json& value, OutputFormat format, Resource r, bool list) {
 }  // namespace
 
 int RunCli(int argc, char** argv) {
-  CLI::App app{"Muster: an orchestrator for dedicated game servers.\n"
-               "Run `muster serve` to start it, then manage fleets with the other verbs.",
-               "muster"};
+  CLI::App app{
+      "Muster: an orchestrator for dedicated game servers.\n"
+      "Run `muster serve` to start it, then manage fleets with the other verbs.",
+      "muster"};
   app.require_subcommand(1);
   app.fallthrough();
   ClientFlags flags;
-  app.add_option("--addr", flags.addr, "Muster API address HOST:PORT (env MUSTER_ADDR; default: "
-                                       "DATA_DIR/muster.addr, then 127.0.0.1:6200)");
-  app.add_option("--token", flags.token, "Bearer token (env MUSTER_TOKEN; default: DATA_DIR/admin.token)");
+  app.add_option("--addr", flags.addr,
+                 "Muster API address HOST:PORT (env MUSTER_ADDR; default: "
+                 "DATA_DIR/muster.addr, then 127.0.0.1:6200)");
+  app.add_option("--token", flags.token,
+                 "Bearer token (env MUSTER_TOKEN; default: DATA_DIR/admin.token)");
   app.add_option("--data-dir", flags.data_dir, "Local data dir to find the address and token in")
-      ->capture_default_str()->envname("MUSTER_DATA_DIR");
+      ->capture_default_str()
+      ->envname("MUSTER_DATA_DIR");
   Client client(flags);
   int rc = 0;
 
@@ -114,13 +131,18 @@ int RunCli(int argc, char** argv) {
   app.get_subcommand("serve")->callback([&] { rc = RunServe(serve_options); });
 
   std::string file;
-  auto* apply = app.add_subcommand("apply", "Create or update fleets and game servers from a manifest file");
-  apply->add_option("-f,--filename", file, "YAML or JSON manifest, one or more documents ('-' = stdin)")->required();
+  auto* apply =
+      app.add_subcommand("apply", "Create or update fleets and game servers from a manifest file");
+  apply
+      ->add_option("-f,--filename", file,
+                   "YAML or JSON manifest, one or more documents ('-' = stdin)")
+      ->required();
   apply->callback([&] {
     rc = ApplyFile(file, [&](const ManifestObject& m) -> core::StatusOr<std::string> {
       int status = 0;
-      auto out = client.Call(api::http::verb::post, m.kind == "Fleet" ? "/v1/fleets" : "/v1/gameservers",
-                             m.doc.dump(), &status);
+      auto out =
+          client.Call(api::http::verb::post, m.kind == "Fleet" ? "/v1/fleets" : "/v1/gameservers",
+                      m.doc.dump(), &status);
       if (!out) return core::Status(core::Code::kInvalidArgument, "rejected (see above)");
       return std::string(status == 201 ? "created" : "configured");
     });
@@ -135,10 +157,14 @@ int RunCli(int argc, char** argv) {
   get->callback([&] {
     Resource r;
     OutputFormat format;
-    if (!ParseResource(resource, &r)) throw CLI::ValidationError("resource", "must be fleets or gameservers, not \"" + resource + "\"");
-    if (!ParseOutputFormat(output, &format)) throw CLI::ValidationError("--output", "must be wide, json or yaml");
+    if (!ParseResource(resource, &r))
+      throw CLI::ValidationError("resource",
+                                 "must be fleets or gameservers, not \"" + resource + "\"");
+    if (!ParseOutputFormat(output, &format))
+      throw CLI::ValidationError("--output", "must be wide, json or yaml");
     std::string target = Collection(r) + (name.empty() ? "" : "/" + name);
-    if (name.empty() && r == Resource::kGameServer && !fleet_filter.empty()) target += "?fleet=" + fleet_filter;
+    if (name.empty() && r == Resource::kGameServer && !fleet_filter.empty())
+      target += "?fleet=" + fleet_filter;
     auto out = client.Call(api::http::verb::get, target);
     rc = out ? Print(*out, format, r, name.empty()) : 1;
   });
@@ -148,14 +174,19 @@ int RunCli(int argc, char** argv) {
   describe->add_option("name", name, "Its name")->required();
   describe->callback([&] {
     Resource r;
-    if (!ParseResource(resource, &r)) throw CLI::ValidationError("resource", "must be fleet or gameserver");
+    if (!ParseResource(resource, &r))
+      throw CLI::ValidationError("resource", "must be fleet or gameserver");
     auto out = client.Call(api::http::verb::get, Collection(r) + "/" + name);
-    if (!out) { rc = 1; return; }
+    if (!out) {
+      rc = 1;
+      return;
+    }
     std::cout << DescribeObject(*out, runtime::NowMs());
     if (r == Resource::kFleet) {
       auto servers = client.Call(api::http::verb::get, "/v1/gameservers?fleet=" + name);
       if (servers && !(*servers)["items"].empty())
-        std::cout << "Game servers:\n" << FormatTable(GameServerRows((*servers)["items"], false, runtime::NowMs()));
+        std::cout << "Game servers:\n"
+                  << FormatTable(GameServerRows((*servers)["items"], false, runtime::NowMs()));
     }
   });
 
@@ -166,7 +197,8 @@ int RunCli(int argc, char** argv) {
   scale->add_option("--replicas", replicas, "How many game servers it should have")->required();
   scale->callback([&] {
     Resource r;
-    if (!ParseResource(resource, &r) || r != Resource::kFleet) throw CLI::ValidationError("resource", "only fleets scale");
+    if (!ParseResource(resource, &r) || r != Resource::kFleet)
+      throw CLI::ValidationError("resource", "only fleets scale");
     if (replicas < 0) throw CLI::ValidationError("--replicas", "must not be negative");
     auto out = client.Call(api::http::verb::put, "/v1/fleets/" + name + "/scale",
                            json{{"replicas", replicas}}.dump());
@@ -174,24 +206,33 @@ int RunCli(int argc, char** argv) {
     rc = out ? 0 : 1;
   });
 
-  auto* del = app.add_subcommand("delete", "Delete a fleet (and its game servers) or a game server");
+  auto* del =
+      app.add_subcommand("delete", "Delete a fleet (and its game servers) or a game server");
   del->add_option("resource", resource, "fleet | gameserver")->required();
   del->add_option("name", name, "Its name")->required();
   del->callback([&] {
     Resource r;
-    if (!ParseResource(resource, &r)) throw CLI::ValidationError("resource", "must be fleet or gameserver");
+    if (!ParseResource(resource, &r))
+      throw CLI::ValidationError("resource", "must be fleet or gameserver");
     auto out = client.Call(api::http::verb::delete_, Collection(r) + "/" + name);
-    if (out) std::cout << (r == Resource::kFleet ? "fleet/" : "gameserver/") << name << " deleted\n";
+    if (out)
+      std::cout << (r == Resource::kFleet ? "fleet/" : "gameserver/") << name << " deleted\n";
     rc = out ? 0 : 1;
   });
 
   uint64_t limit = 256 * 1024;
   auto* logs = app.add_subcommand("logs", "Print a game server's stdout and stderr");
   logs->add_option("gameserver", name, "The game server")->required();
-  logs->add_option("--limit-bytes", limit, "At most this many bytes, from the end")->capture_default_str();
+  logs->add_option("--limit-bytes", limit, "At most this many bytes, from the end")
+      ->capture_default_str();
   logs->callback([&] {
-    auto raw = client.Raw(api::http::verb::get, "/v1/gameservers/" + name + "/logs?limitBytes=" + std::to_string(limit), "", "");
-    if (!raw) { rc = 1; return; }
+    auto raw =
+        client.Raw(api::http::verb::get,
+                   "/v1/gameservers/" + name + "/logs?limitBytes=" + std::to_string(limit), "", "");
+    if (!raw) {
+      rc = 1;
+      return;
+    }
     if (raw->status != 200) {
       json e = json::parse(raw->body, nullptr, false);
       std::cerr << "error: " << (e.is_object() ? e.value("message", raw->body) : raw->body) << "\n";
@@ -201,7 +242,9 @@ int RunCli(int argc, char** argv) {
     std::cout << raw->body;
   });
 
-  app.add_subcommand("version", "Print Muster's version")->callback([] { std::cout << "muster 0.1.0\n"; });
+  app.add_subcommand("version", "Print Muster's version")->callback([] {
+    std::cout << "muster 0.1.0\n";
+  });
 
   try {
     app.parse(argc, argv);

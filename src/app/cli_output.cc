@@ -46,11 +46,16 @@ std::string Str(const json& j, const char* key, const std::string& fallback = ""
 }  // namespace
 
 bool ParseOutputFormat(const std::string& s, OutputFormat* out) {
-  if (s.empty()) *out = OutputFormat::kTable;
-  else if (s == "wide") *out = OutputFormat::kWide;
-  else if (s == "json") *out = OutputFormat::kJson;
-  else if (s == "yaml") *out = OutputFormat::kYaml;
-  else return false;
+  if (s.empty())
+    *out = OutputFormat::kTable;
+  else if (s == "wide")
+    *out = OutputFormat::kWide;
+  else if (s == "json")
+    *out = OutputFormat::kJson;
+  else if (s == "yaml")
+    *out = OutputFormat::kYaml;
+  else
+    return false;
   return true;
 }
 
@@ -95,9 +100,12 @@ std::vector<std::vector<std::string>> FleetRows(const json& items, bool wide, in
   if (wide) rows[0].insert(rows[0].end(), {"SCHEDULING", "MESSAGE"});
   for (const auto& f : items) {
     const json& st = f["status"];
-    std::vector<std::string> row = {Str(f["metadata"], "name"),      Str(f["spec"], "replicas"),
-                                    Str(st, "replicas", "0"),         Str(st, "readyReplicas", "0"),
-                                    Str(st, "allocatedReplicas", "0"), Str(st, "reservedReplicas", "0"),
+    std::vector<std::string> row = {Str(f["metadata"], "name"),
+                                    Str(f["spec"], "replicas"),
+                                    Str(st, "replicas", "0"),
+                                    Str(st, "readyReplicas", "0"),
+                                    Str(st, "allocatedReplicas", "0"),
+                                    Str(st, "reservedReplicas", "0"),
                                     Age(Str(f["metadata"], "creationTimestamp"), now_ms)};
     if (wide) row.insert(row.end(), {Str(f["spec"], "scheduling"), Str(st, "message")});
     rows.push_back(std::move(row));
@@ -114,12 +122,14 @@ std::vector<std::vector<std::string>> GameServerRows(const json& items, bool wid
     std::string ports;
     for (const auto& p : st["ports"]) ports += (ports.empty() ? "" : ",") + Str(p, "port");
     std::string fleet;
-    if (gs["metadata"].contains("ownerReferences")) fleet = Str(gs["metadata"]["ownerReferences"][0], "name");
+    if (gs["metadata"].contains("ownerReferences"))
+      fleet = Str(gs["metadata"]["ownerReferences"][0], "name");
     std::string state = Str(st, "state");
     if (gs["metadata"].contains("deletionTimestamp") && state != "Shutdown") state += " (deleting)";
-    std::vector<std::string> row = {Str(gs["metadata"], "name"), state,
-                                    Str(st, "address"),          ports.empty() ? "<none>" : ports,
-                                    Str(st, "nodeName"),         Age(Str(gs["metadata"], "creationTimestamp"), now_ms)};
+    std::vector<std::string> row = {
+        Str(gs["metadata"], "name"), state,
+        Str(st, "address"),          ports.empty() ? "<none>" : ports,
+        Str(st, "nodeName"),         Age(Str(gs["metadata"], "creationTimestamp"), now_ms)};
     if (wide)
       row.insert(row.end(), {fleet.empty() ? "<none>" : fleet, Str(st, "pid", "-"),
                              Str(st["sdkPorts"], "http", "-"), Str(st, "reason")});
@@ -135,7 +145,8 @@ std::string DescribeObject(const json& obj, int64_t now_ms) {
       << "Kind:         " << Str(obj, "kind") << "\n"
       << "Created:      " << Str(meta, "creationTimestamp") << " ("
       << Age(Str(meta, "creationTimestamp"), now_ms) << " ago)\n";
-  if (meta.contains("deletionTimestamp")) out << "Deleting:     since " << Str(meta, "deletionTimestamp") << "\n";
+  if (meta.contains("deletionTimestamp"))
+    out << "Deleting:     since " << Str(meta, "deletionTimestamp") << "\n";
   out << "Labels:       ";
   if (meta.contains("labels")) {
     bool first = true;

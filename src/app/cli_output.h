@@ -22,8 +22,10 @@ std::string ToYaml(const nlohmann::json& value);
 std::string Age(const std::string& rfc3339, int64_t now_ms);
 
 // Rows for `get` (first row is the header). `items` are API objects.
-std::vector<std::vector<std::string>> FleetRows(const nlohmann::json& items, bool wide, int64_t now_ms);
-std::vector<std::vector<std::string>> GameServerRows(const nlohmann::json& items, bool wide, int64_t now_ms);
+std::vector<std::vector<std::string>> FleetRows(const nlohmann::json& items, bool wide,
+                                                int64_t now_ms);
+std::vector<std::vector<std::string>> GameServerRows(const nlohmann::json& items, bool wide,
+                                                     int64_t now_ms);
 
 // Multi-line human description for `describe`.
 std::string DescribeObject(const nlohmann::json& obj, int64_t now_ms);

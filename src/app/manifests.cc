@@ -36,11 +36,12 @@ core::StatusOr<std::vector<ManifestObject>> ReadManifests(const std::string& fil
     auto& doc = (*docs)[i];
     auto kind = codec::ManifestKind(doc);
     if (!kind.ok())
-      return core::InvalidArgument("document " + std::to_string(i + 1) + ": " + kind.status().message(),
-                                   kind.status().field());
+      return core::InvalidArgument(
+          "document " + std::to_string(i + 1) + ": " + kind.status().message(),
+          kind.status().field());
     std::string name;
-    if (doc.contains("metadata") && doc["metadata"].is_object() && doc["metadata"].contains("name") &&
-        doc["metadata"]["name"].is_string())
+    if (doc.contains("metadata") && doc["metadata"].is_object() &&
+        doc["metadata"].contains("name") && doc["metadata"]["name"].is_string())
       name = doc["metadata"]["name"];
     out.push_back({*kind, name, std::move(doc)});
   }
@@ -67,7 +68,8 @@ int ApplyFile(const std::string& file, const ApplyFn& apply) {
   return rc;
 }
 
-core::StatusOr<std::string> ApplyInProcess(control::Controller& controller, const ManifestObject& m) {
+core::StatusOr<std::string> ApplyInProcess(control::Controller& controller,
+                                           const ManifestObject& m) {
   std::promise<core::StatusOr<std::string>> result;
   auto verdict = [&result](uint64_t version) {
     result.set_value(std::string(version == 1 ? "created" : "configured"));

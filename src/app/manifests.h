@@ -31,7 +31,8 @@ int ApplyFile(const std::string& file, const ApplyFn& apply);
 
 // Decodes and applies one manifest directly on `controller`, waiting for the commit.
 // REQUIRES: not called on the controller's owner thread.
-core::StatusOr<std::string> ApplyInProcess(control::Controller& controller, const ManifestObject& m);
+core::StatusOr<std::string> ApplyInProcess(control::Controller& controller,
+                                           const ManifestObject& m);
 
 // One line for an error: "field: message" plus every further problem.
 std::string Describe(const core::Status& status);

@@ -48,24 +48,33 @@ std::optional<core::PortRange> ParseRange(const std::string& s) {
   return core::PortRange{a, b};
 }
 
-bool Overlap(core::PortRange x, core::PortRange y) { return x.first <= y.last && y.first <= x.last; }
+bool Overlap(core::PortRange x, core::PortRange y) {
+  return x.first <= y.last && y.first <= x.last;
+}
 
 // Every problem with the options, at once.
 std::vector<std::string> Check(const ServeOptions& o) {
   std::vector<std::string> problems;
   auto game = ParseRange(o.game_ports);
   auto sdk = ParseRange(o.sdk_ports);
-  if (!game) problems.push_back("--game-ports: must be FIRST-LAST within 1-65535, got \"" + o.game_ports + "\"");
-  if (!sdk) problems.push_back("--sdk-ports: must be FIRST-LAST within 1-65535, got \"" + o.sdk_ports + "\"");
-  if (game && sdk && Overlap(*game, *sdk)) problems.push_back("--game-ports and --sdk-ports overlap");
-  if (sdk && sdk->size() < 2) problems.push_back("--sdk-ports: needs at least 2 ports (one pair per server)");
+  if (!game)
+    problems.push_back("--game-ports: must be FIRST-LAST within 1-65535, got \"" + o.game_ports +
+                       "\"");
+  if (!sdk)
+    problems.push_back("--sdk-ports: must be FIRST-LAST within 1-65535, got \"" + o.sdk_ports +
+                       "\"");
+  if (game && sdk && Overlap(*game, *sdk))
+    problems.push_back("--game-ports and --sdk-ports overlap");
+  if (sdk && sdk->size() < 2)
+    problems.push_back("--sdk-ports: needs at least 2 ports (one pair per server)");
   auto listen = api::ParseAddress(o.listen);
   if (!listen.ok()) {
     problems.push_back("--listen: " + listen.status().message());
   } else {
     for (auto r : {game, sdk})
       if (r && r->contains(listen->second))
-        problems.push_back("--listen: port " + std::to_string(listen->second) + " lies in a game or SDK port range");
+        problems.push_back("--listen: port " + std::to_string(listen->second) +
+                           " lies in a game or SDK port range");
   }
   if (o.log_max_bytes < 4096) problems.push_back("--log-max-bytes: must be at least 4096");
   if (o.io_threads < 0) problems.push_back("--io-threads: must not be negative");
@@ -126,12 +135,15 @@ void AddServeCommand(CLI::App& app, ServeOptions& o) {
   CLI::App* serve = app.add_subcommand(
       "serve", "Run Muster in embedded mode: SQLite state, game servers as local processes");
   serve->add_option("--data-dir", o.data_dir, "Where state, logs and the admin token live")
-      ->capture_default_str()->envname("MUSTER_DATA_DIR");
-  serve->add_option("--listen", o.listen, "Management API address (HOST:PORT)")->capture_default_str();
+      ->capture_default_str()
+      ->envname("MUSTER_DATA_DIR");
+  serve->add_option("--listen", o.listen, "Management API address (HOST:PORT)")
+      ->capture_default_str();
   serve->add_option("--address", o.address,
                     "Address players reach this node at (default: first non-loopback IPv4)");
   serve->add_option("--node-name", o.node_name, "This node's name (default: the host name)");
-  serve->add_option("--game-ports", o.game_ports, "Host port range for game ports")->capture_default_str();
+  serve->add_option("--game-ports", o.game_ports, "Host port range for game ports")
+      ->capture_default_str();
   serve->add_option("--sdk-ports", o.sdk_ports, "Port range for per-server SDK ports (loopback)")
       ->capture_default_str();
   serve->add_option("--log-max-bytes", o.log_max_bytes, "Cap on each game server's log file")
@@ -141,7 +153,8 @@ void AddServeCommand(CLI::App& app, ServeOptions& o) {
   serve->add_flag("--stop-on-exit", o.stop_on_exit,
                   "On SIGINT/SIGTERM also stop every game server (default: they keep running "
                   "and the next start re-adopts them)");
-  serve->add_option("--log-level", o.log_level, "trace, debug, info, warn, error")->capture_default_str();
+  serve->add_option("--log-level", o.log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
 }
 
 int RunServe(const ServeOptions& o) {
@@ -184,7 +197,8 @@ int RunServe(const ServeOptions& o) {
   runtime::ProcessRuntime::Options rt;
   rt.log_dir = dir + "/logs";
   rt.log_max_bytes = o.log_max_bytes;
-  if (auto exe_dir = runtime::ExecutableDir(); !exe_dir.empty()) rt.extra_path_dirs.push_back(exe_dir);
+  if (auto exe_dir = runtime::ExecutableDir(); !exe_dir.empty())
+    rt.extra_path_dirs.push_back(exe_dir);
   runtime::ProcessRuntime runtime(owner, rt);
 
   control::ControllerOptions copts;
@@ -196,8 +210,9 @@ int RunServe(const ServeOptions& o) {
   sdk::SdkServers sdk_servers(io, controller);
 
   std::thread owner_thread([&] { owner.run(); });
-  const int n_io = o.io_threads > 0 ? o.io_threads
-                                    : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
+  const int n_io = o.io_threads > 0
+                       ? o.io_threads
+                       : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
   std::vector<std::thread> io_threads;
   for (int i = 0; i < n_io; ++i) io_threads.emplace_back([&] { io.run(); });
   auto stop_all = [&] {
@@ -218,7 +233,8 @@ int RunServe(const ServeOptions& o) {
   api::Authenticator auth(*token);
   api::Router router(api::ManagementRoutes(controller), &auth);
   auto listen = *api::ParseAddress(o.listen);
-  auto http = api::HttpServer::Listen(io, {listen.first, listen.second, 1 << 20}, router.AsHandler());
+  auto http =
+      api::HttpServer::Listen(io, {listen.first, listen.second, 1 << 20}, router.AsHandler());
   if (!http.ok()) {
     std::cerr << "muster serve: " << http.status().message() << "\n";
     stop_all();
@@ -239,7 +255,8 @@ int RunServe(const ServeOptions& o) {
             << std::flush;
 
   for (const auto& file : o.apply) {
-    if (int rc = ApplyFile(file, [&](const ManifestObject& m) { return ApplyInProcess(controller, m); });
+    if (int rc =
+            ApplyFile(file, [&](const ManifestObject& m) { return ApplyInProcess(controller, m); });
         rc != 0) {
       stop_all();
       return rc;

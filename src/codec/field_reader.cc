@@ -38,7 +38,8 @@ std::optional<int64_t> FieldReader::Int(const char* key, int64_t min, int64_t ma
   int64_t n = 0;
   if (v->is_number_integer()) {
     n = v->get<int64_t>();
-  } else if (v->is_number_float() && v->get<double>() == static_cast<double>(static_cast<int64_t>(v->get<double>()))) {
+  } else if (v->is_number_float() &&
+             v->get<double>() == static_cast<double>(static_cast<int64_t>(v->get<double>()))) {
     n = static_cast<int64_t>(v->get<double>());
   } else {
     Error(PathOf(key), "must be an integer");
@@ -113,8 +114,7 @@ void FieldReader::Array(const char* key,
     Error(PathOf(key), "must be a list");
     return;
   }
-  for (size_t i = 0; i < v->size(); ++i)
-    each((*v)[i], PathOf(key) + "[" + std::to_string(i) + "]");
+  for (size_t i = 0; i < v->size(); ++i) each((*v)[i], PathOf(key) + "[" + std::to_string(i) + "]");
 }
 
 void FieldReader::RejectUnknown() {

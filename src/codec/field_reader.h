@@ -14,8 +14,8 @@
 
 namespace muster::codec {
 
-using nlohmann::json;
 using core::FieldError;
+using nlohmann::json;
 
 class FieldReader {
  public:

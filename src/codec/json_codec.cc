@@ -14,15 +14,42 @@ constexpr int64_t kMaxPort = 65535;
 constexpr int64_t kMaxSeconds = 24 * 3600;
 
 const char* const kPodTemplateKeys[] = {"metadata", "spec"};
-const char* const kPodSpecKeys[] = {
-    "initContainers", "volumes", "nodeSelector", "tolerations", "affinity", "serviceAccountName",
-    "restartPolicy", "hostNetwork", "priorityClassName", "securityContext", "imagePullSecrets",
-    "dnsPolicy", "hostname", "subdomain", "topologySpreadConstraints", "runtimeClassName",
-    "schedulerName", "nodeName", "automountServiceAccountToken", "enableServiceLinks"};
-const char* const kContainerKeys[] = {
-    "name", "image", "ports", "resources", "imagePullPolicy", "volumeMounts", "securityContext",
-    "livenessProbe", "readinessProbe", "startupProbe", "lifecycle", "stdin", "tty", "envFrom",
-    "terminationMessagePath", "terminationMessagePolicy"};
+const char* const kPodSpecKeys[] = {"initContainers",
+                                    "volumes",
+                                    "nodeSelector",
+                                    "tolerations",
+                                    "affinity",
+                                    "serviceAccountName",
+                                    "restartPolicy",
+                                    "hostNetwork",
+                                    "priorityClassName",
+                                    "securityContext",
+                                    "imagePullSecrets",
+                                    "dnsPolicy",
+                                    "hostname",
+                                    "subdomain",
+                                    "topologySpreadConstraints",
+                                    "runtimeClassName",
+                                    "schedulerName",
+                                    "nodeName",
+                                    "automountServiceAccountToken",
+                                    "enableServiceLinks"};
+const char* const kContainerKeys[] = {"name",
+                                      "image",
+                                      "ports",
+                                      "resources",
+                                      "imagePullPolicy",
+                                      "volumeMounts",
+                                      "securityContext",
+                                      "livenessProbe",
+                                      "readinessProbe",
+                                      "startupProbe",
+                                      "lifecycle",
+                                      "stdin",
+                                      "tty",
+                                      "envFrom",
+                                      "terminationMessagePath",
+                                      "terminationMessagePolicy"};
 
 template <size_t N>
 void IgnoreAll(FieldReader& r, const char* const (&keys)[N]) {
@@ -105,12 +132,12 @@ void DecodePort(const json& j, const std::string& path, core::GameServerSpec& sp
 // `r` reads a GameServerSpec object (GameServer.spec or Fleet.spec.template.spec).
 void DecodeGameServerSpec(FieldReader& r, core::GameServerSpec& spec,
                           std::vector<FieldError>& errors) {
-  r.Array("ports", [&](const json& p, const std::string& path) {
-    DecodePort(p, path, spec, errors);
-  });
+  r.Array("ports",
+          [&](const json& p, const std::string& path) { DecodePort(p, path, spec, errors); });
   FieldReader h = r.Object("health");
   spec.health.disabled = h.Bool("disabled").value_or(false);
-  spec.health.initial_delay_s = static_cast<int>(h.Int("initialDelaySeconds", 0, kMaxSeconds).value_or(0));
+  spec.health.initial_delay_s =
+      static_cast<int>(h.Int("initialDelaySeconds", 0, kMaxSeconds).value_or(0));
   spec.health.period_s = static_cast<int>(h.Int("periodSeconds", 1, kMaxSeconds).value_or(0));
   spec.health.failure_threshold = static_cast<int>(h.Int("failureThreshold", 1, 1000).value_or(0));
   h.RejectUnknown();
@@ -153,10 +180,14 @@ void DecodeEnvelope(FieldReader& doc, const char* kind, core::ObjectMeta& meta, 
   auto api = doc.String("apiVersion");
   auto k = doc.String("kind");
   if (mode == Mode::kManifest) {
-    if (!api) doc.Error("apiVersion", std::string("required: ") + core::kApiVersion);
-    else if (*api != core::kApiVersion) doc.Error("apiVersion", "must be " + std::string(core::kApiVersion));
-    if (!k) doc.Error("kind", std::string("required: ") + kind);
-    else if (*k != kind) doc.Error("kind", "must be " + std::string(kind) + ", got \"" + *k + "\"");
+    if (!api)
+      doc.Error("apiVersion", std::string("required: ") + core::kApiVersion);
+    else if (*api != core::kApiVersion)
+      doc.Error("apiVersion", "must be " + std::string(core::kApiVersion));
+    if (!k)
+      doc.Error("kind", std::string("required: ") + kind);
+    else if (*k != kind)
+      doc.Error("kind", "must be " + std::string(kind) + ", got \"" + *k + "\"");
   }
   FieldReader m = doc.Object("metadata");
   if (!doc.present("metadata")) doc.Error("metadata", "required");
@@ -174,7 +205,8 @@ std::optional<std::string> OwnerFleet(const json& doc) {
 
 void DecodeGameServerStatus(const json& s, core::GameServerStatus& st) {
   if (!s.is_object()) return;
-  st.state = core::ParseState(s.value("state", "Creating")).value_or(core::GameServerState::kCreating);
+  st.state =
+      core::ParseState(s.value("state", "Creating")).value_or(core::GameServerState::kCreating);
   st.node = s.value("nodeName", "");
   st.address = s.value("address", "");
   if (s.contains("ports"))
@@ -245,7 +277,8 @@ StatusOr<std::string> ManifestKind(const json& doc) {
     return core::InvalidArgument("required: Fleet or GameServer", "kind");
   std::string kind = doc["kind"];
   if (kind != "Fleet" && kind != "GameServer")
-    return core::InvalidArgument("unknown kind \"" + kind + "\"; must be Fleet or GameServer", "kind");
+    return core::InvalidArgument("unknown kind \"" + kind + "\"; must be Fleet or GameServer",
+                                 "kind");
   return kind;
 }
 
@@ -277,7 +310,8 @@ StatusOr<core::Fleet> DecodeFleet(const json& doc, Mode mode) {
     spec.Error("spec.template", "required: the game server template");
   }
   spec.RejectUnknown();
-  fleet.spec.tmpl.spec.scheduling = fleet.spec.scheduling;  // the fleet's own setting is the one that counts
+  fleet.spec.tmpl.spec.scheduling =
+      fleet.spec.scheduling;  // the fleet's own setting is the one that counts
   if (mode == Mode::kStored && doc.contains("status") && doc["status"].is_object()) {
     const json& s = doc["status"];
     fleet.status.replicas = s.value("replicas", 0);
@@ -366,9 +400,7 @@ json EncodeGameServer(const core::GameServer& gs) {
           {"status", status}};
 }
 
-json EncodeNode(const core::Node& node) {
-  return {{"name", node.name}, {"address", node.address}};
-}
+json EncodeNode(const core::Node& node) { return {{"name", node.name}, {"address", node.address}}; }
 
 std::string FormatTime(core::TimeMs ms) {
   if (ms <= 0) return "";

@@ -72,8 +72,7 @@ core::StatusOr<std::vector<json>> ParseDocuments(std::string_view text) {
     }
   } catch (const YAML::Exception& e) {
     return core::InvalidArgument("invalid YAML at line " + std::to_string(e.mark.line + 1) +
-                                     ", column " + std::to_string(e.mark.column + 1) + ": " +
-                                     e.msg,
+                                     ", column " + std::to_string(e.mark.column + 1) + ": " + e.msg,
                                  "body");
   }
   if (docs.empty()) return core::InvalidArgument("the document is empty", "body");

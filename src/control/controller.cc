@@ -1,7 +1,7 @@
 #include "control/controller.h"
 
-#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
 
 #include "core/health.h"
 
@@ -70,8 +70,9 @@ Status Controller::Start(SdkEndpoints* sdk) {
   }
   for (const auto& [name, f] : world_.fleets()) dirty_fleets_.insert(name);
   if (!snap->gameservers.empty() || !snap->fleets.empty())
-    spdlog::info("recovered {} fleets and {} game servers; re-adopted {} running processes, {} gone",
-                 world_.fleets().size(), world_.servers().size(), adopted, gone);
+    spdlog::info(
+        "recovered {} fleets and {} game servers; re-adopted {} running processes, {} gone",
+        world_.fleets().size(), world_.servers().size(), adopted, gone);
 
   uint64_t node_version = 0;
   bool node_current = false;
@@ -208,8 +209,8 @@ void Controller::ReconcileServer(const std::string& name) {
     case core::ServerAction::kMarkUnhealthy: {
       const auto& h = gs->spec.health;
       SetState(*gs, GameServerState::kUnhealthy, "HealthCheckFailed",
-               "no health ping for " + std::to_string(h.period_s * h.failure_threshold) +
-                   " s (" + std::to_string(h.failure_threshold) + " periods of " +
+               "no health ping for " + std::to_string(h.period_s * h.failure_threshold) + " s (" +
+                   std::to_string(h.failure_threshold) + " periods of " +
                    std::to_string(h.period_s) + " s)");
       return;
     }
@@ -265,9 +266,9 @@ std::string Controller::NewServerName(const std::string& fleet) {
 void Controller::SetState(GameServer gs, GameServerState state, std::string reason,
                           std::string message, Done on_durable) {
   if (!core::CanTransition(gs.status.state, state)) {
-    Status s = core::FailedPrecondition(std::string("cannot go from ") +
-                                        core::StateName(gs.status.state) + " to " +
-                                        core::StateName(state));
+    Status s =
+        core::FailedPrecondition(std::string("cannot go from ") + core::StateName(gs.status.state) +
+                                 " to " + core::StateName(state));
     if (on_durable) on_durable(s);
     return;
   }
@@ -278,7 +279,8 @@ void Controller::SetState(GameServer gs, GameServerState state, std::string reas
   gs.status.message = std::move(message);
   if (state == GameServerState::kReady && gs.status.ready_ms == 0) gs.status.ready_ms = now;
   if (state == GameServerState::kUnhealthy || state == GameServerState::kError)
-    spdlog::warn("game server {} is {}: {}", gs.meta.name, core::StateName(state), gs.status.message);
+    spdlog::warn("game server {} is {}: {}", gs.meta.name, core::StateName(state),
+                 gs.status.message);
   StageServer(std::move(gs), std::move(on_durable));
 }
 
@@ -304,10 +306,12 @@ void Controller::AssignAndStart(GameServer gs) {
         return fail("PortUnavailable", s.message());
       port = p.host_port;
     } else {
-      auto got = game_ports_.Allocate(name, [&](int candidate) { return probe_(candidate, p.protocol); });
+      auto got =
+          game_ports_.Allocate(name, [&](int candidate) { return probe_(candidate, p.protocol); });
       if (!got)
-        return fail("PortsExhausted", "no free port in " + std::to_string(options_.game_ports.first) +
-                                          "-" + std::to_string(options_.game_ports.last));
+        return fail("PortsExhausted", "no free port in " +
+                                          std::to_string(options_.game_ports.first) + "-" +
+                                          std::to_string(options_.game_ports.last));
       port = *got;
     }
     gs.status.ports.push_back({p.name, port});
@@ -334,7 +338,8 @@ void Controller::AssignAndStart(GameServer gs) {
                 {"MUSTER_ADDRESS", options_.node.address},
                 {"AGONES_SDK_GRPC_PORT", std::to_string(*grpc)},
                 {"AGONES_SDK_HTTP_PORT", std::to_string(*http)}};
-  for (const auto& p : gs.status.ports) launch.env.push_back({core::PortEnvName(p.name), std::to_string(p.port)});
+  for (const auto& p : gs.status.ports)
+    launch.env.push_back({core::PortEnvName(p.name), std::to_string(p.port)});
   auto info = runtime_.Start(launch);
   if (!info.ok()) return fail("StartFailed", info.status().message());
 

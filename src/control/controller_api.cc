@@ -14,9 +14,9 @@ using core::Status;
 namespace {
 
 Status Stale(const std::string& what, uint64_t given, uint64_t current) {
-  return Status(core::Code::kAborted, what + " has resourceVersion " + std::to_string(current) +
-                                          ", not " + std::to_string(given) +
-                                          "; read it again and retry",
+  return Status(core::Code::kAborted,
+                what + " has resourceVersion " + std::to_string(current) + ", not " +
+                    std::to_string(given) + "; read it again and retry",
                 "metadata.resourceVersion");
 }
 
@@ -24,8 +24,10 @@ Status Stale(const std::string& what, uint64_t given, uint64_t current) {
 template <typename T>
 Done Answer(Callback<T> done, T value) {
   return [done = std::move(done), value = std::move(value)](Status s) mutable {
-    if (s.ok()) done(std::move(value));
-    else done(s);
+    if (s.ok())
+      done(std::move(value));
+    else
+      done(s);
   };
 }
 
@@ -36,7 +38,8 @@ void Controller::ApplyFleet(Fleet desired, Callback<Fleet> done) {
     const std::string name = desired.meta.name;
     const Fleet* current = world_.FindFleet(name);
     if (desired.meta.version != 0 && (!current || current->meta.version != desired.meta.version))
-      return done(Stale("fleet " + name, desired.meta.version, current ? current->meta.version : 0));
+      return done(
+          Stale("fleet " + name, desired.meta.version, current ? current->meta.version : 0));
     Fleet next;
     if (current) {
       next = *current;
@@ -107,14 +110,17 @@ void Controller::ApplyGameServer(GameServer desired, Callback<GameServer> done) 
     const std::string name = desired.meta.name;
     const GameServer* current = world_.FindServer(name);
     if (desired.meta.version != 0 && (!current || current->meta.version != desired.meta.version))
-      return done(Stale("game server " + name, desired.meta.version, current ? current->meta.version : 0));
+      return done(
+          Stale("game server " + name, desired.meta.version, current ? current->meta.version : 0));
     if (current) {
       if (!current->fleet.empty())
         return done(core::FailedPrecondition("game server " + name + " belongs to fleet " +
                                              current->fleet + "; change the fleet instead"));
       if (current->spec != desired.spec)
-        return done(core::FailedPrecondition("the spec of an existing game server cannot change; "
-                                             "delete " + name + " and apply it again"));
+        return done(
+            core::FailedPrecondition("the spec of an existing game server cannot change; "
+                                     "delete " +
+                                     name + " and apply it again"));
       GameServer next = *current;
       next.meta.labels = desired.meta.labels;
       next.meta.annotations = desired.meta.annotations;
@@ -177,7 +183,8 @@ namespace {
 std::optional<Status> SdkRefusal(const GameServer* gs, const std::string& name) {
   if (!gs) return core::NotFound("game server " + name + " not found");
   if (core::IsTerminating(*gs)) return core::FailedPrecondition(name + " is shutting down");
-  if (gs->status.state == GameServerState::kUnhealthy || gs->status.state == GameServerState::kError)
+  if (gs->status.state == GameServerState::kUnhealthy ||
+      gs->status.state == GameServerState::kError)
     return core::FailedPrecondition(name + " is " + core::StateName(gs->status.state) +
                                     "; nothing leaves that state");
   return std::nullopt;

@@ -13,9 +13,12 @@ bool IsStartFailure(const GameServer& gs) {
 // Lower sorts first for scale-down.
 int ScaleDownRank(GameServerState s) {
   switch (s) {
-    case GameServerState::kCreating: return 0;
-    case GameServerState::kStarting: return 1;
-    default: return 2;  // Ready
+    case GameServerState::kCreating:
+      return 0;
+    case GameServerState::kStarting:
+      return 1;
+    default:
+      return 2;  // Ready
   }
 }
 
@@ -78,9 +81,10 @@ FleetPlan ReconcileFleet(const Fleet& fleet, const std::vector<const GameServer*
   if (new_failures > 0) {
     st.consecutive_failures += new_failures;
     st.backoff_until_ms = now + BackoffFor(st.consecutive_failures);
-    st.reason = newest_failure->status.reason.empty() ? "StartFailed" : newest_failure->status.reason;
-    st.message = "game server " + newest_failure->meta.name + " failed before Ready: " +
-                 newest_failure->status.message + " (" +
+    st.reason =
+        newest_failure->status.reason.empty() ? "StartFailed" : newest_failure->status.reason;
+    st.message = "game server " + newest_failure->meta.name +
+                 " failed before Ready: " + newest_failure->status.message + " (" +
                  std::to_string(st.consecutive_failures) + " in a row; retrying after backoff)";
   } else if (any_ready && st.consecutive_failures > 0) {
     st.consecutive_failures = 0;
@@ -103,7 +107,8 @@ FleetPlan ReconcileFleet(const Fleet& fleet, const std::vector<const GameServer*
 }
 
 ServerAction ReconcileServer(const GameServer& gs, const ServerObservation& seen) {
-  if (IsTerminating(gs)) return seen.process_running ? ServerAction::kStop : ServerAction::kFinalize;
+  if (IsTerminating(gs))
+    return seen.process_running ? ServerAction::kStop : ServerAction::kFinalize;
   const GameServerState s = gs.status.state;
   if (s == GameServerState::kCreating) return ServerAction::kAssignPortsAndStart;
   if (ExpectsProcess(s)) {

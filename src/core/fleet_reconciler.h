@@ -14,18 +14,19 @@ inline constexpr TimeMs kMaxBackoffMs = 5 * 60 * 1000;
 
 // What a fleet needs done so that `spec.replicas` servers are active.
 struct FleetPlan {
-  int create = 0;                         // new servers to stamp from the template
-  std::vector<std::string> scale_down;    // servers to move to Shutdown (never Allocated/Reserved)
-  std::vector<std::string> replace;       // Unhealthy/Error servers to delete (they are replaced)
-  FleetStatus status;                     // the status the fleet should show
-  TimeMs requeue_at_ms = 0;               // reconcile again at this time (backoff end); 0 = no need
+  int create = 0;                       // new servers to stamp from the template
+  std::vector<std::string> scale_down;  // servers to move to Shutdown (never Allocated/Reserved)
+  std::vector<std::string> replace;     // Unhealthy/Error servers to delete (they are replaced)
+  FleetStatus status;                   // the status the fleet should show
+  TimeMs requeue_at_ms = 0;             // reconcile again at this time (backoff end); 0 = no need
 };
 
 // `servers` are the fleet's servers (any state, including ones being deleted).
 //
 // * Counts as active every server not Shutdown, Unhealthy or Error and not being deleted.
 // * Creates what is missing, unless creation is backing off after start failures.
-// * Scales down Creating first, then Starting, then Ready, newest first; never Allocated or Reserved.
+// * Scales down Creating first, then Starting, then Ready, newest first; never Allocated or
+// Reserved.
 // * Replaces Unhealthy and Error servers. One that failed before ever being Ready is a start
 //   failure: failures back creation off exponentially (1 s doubling to 5 min) and the fleet's
 //   status says why, instead of spinning in a hot loop. The first server to be Ready clears it.
@@ -36,10 +37,10 @@ FleetPlan ReconcileFleet(const Fleet& fleet, const std::vector<const GameServer*
 enum class ServerAction {
   kNone,
   kAssignPortsAndStart,  // Creating, not being deleted: assign ports, launch the process
-  kStop,                 // being deleted or shut down, process still running: SIGTERM → grace → SIGKILL
-  kFinalize,             // being deleted or shut down and no process: delete the record, free ports
-  kMarkExited,           // process gone while one was expected: Unhealthy, reason ProcessExited
-  kMarkUnhealthy,        // health deadline passed: Unhealthy, reason HealthCheckFailed
+  kStop,        // being deleted or shut down, process still running: SIGTERM → grace → SIGKILL
+  kFinalize,    // being deleted or shut down and no process: delete the record, free ports
+  kMarkExited,  // process gone while one was expected: Unhealthy, reason ProcessExited
+  kMarkUnhealthy,  // health deadline passed: Unhealthy, reason HealthCheckFailed
 };
 
 struct ServerObservation {

@@ -12,7 +12,8 @@ TimeMs HealthDeadline(const GameServer& gs, TimeMs started_ms, TimeMs last_ping_
   return std::max(first_check, last_ping_ms) + window;
 }
 
-bool HealthDeadlinePassed(const GameServer& gs, TimeMs started_ms, TimeMs last_ping_ms, TimeMs now) {
+bool HealthDeadlinePassed(const GameServer& gs, TimeMs started_ms, TimeMs last_ping_ms,
+                          TimeMs now) {
   TimeMs deadline = HealthDeadline(gs, started_ms, last_ping_ms);
   return deadline != 0 && now >= deadline;
 }

@@ -6,17 +6,28 @@ namespace muster::core {
 
 const char* CodeName(Code code) {
   switch (code) {
-    case Code::kOk: return "Ok";
-    case Code::kInvalidArgument: return "InvalidArgument";
-    case Code::kUnauthenticated: return "Unauthenticated";
-    case Code::kPermissionDenied: return "PermissionDenied";
-    case Code::kNotFound: return "NotFound";
-    case Code::kAlreadyExists: return "AlreadyExists";
-    case Code::kFailedPrecondition: return "FailedPrecondition";
-    case Code::kAborted: return "Conflict";
-    case Code::kResourceExhausted: return "ResourceExhausted";
-    case Code::kUnavailable: return "Unavailable";
-    case Code::kInternal: return "Internal";
+    case Code::kOk:
+      return "Ok";
+    case Code::kInvalidArgument:
+      return "InvalidArgument";
+    case Code::kUnauthenticated:
+      return "Unauthenticated";
+    case Code::kPermissionDenied:
+      return "PermissionDenied";
+    case Code::kNotFound:
+      return "NotFound";
+    case Code::kAlreadyExists:
+      return "AlreadyExists";
+    case Code::kFailedPrecondition:
+      return "FailedPrecondition";
+    case Code::kAborted:
+      return "Conflict";
+    case Code::kResourceExhausted:
+      return "ResourceExhausted";
+    case Code::kUnavailable:
+      return "Unavailable";
+    case Code::kInternal:
+      return "Internal";
   }
   return "Unknown";
 }
@@ -34,18 +45,25 @@ Status Status::Invalid(std::vector<FieldError> problems) {
 
 const char* PortPolicyName(PortPolicy p) {
   switch (p) {
-    case PortPolicy::kDynamic: return "Dynamic";
-    case PortPolicy::kStatic: return "Static";
-    case PortPolicy::kPassthrough: return "Passthrough";
-    case PortPolicy::kNone: return "None";
+    case PortPolicy::kDynamic:
+      return "Dynamic";
+    case PortPolicy::kStatic:
+      return "Static";
+    case PortPolicy::kPassthrough:
+      return "Passthrough";
+    case PortPolicy::kNone:
+      return "None";
   }
   return "";
 }
 const char* ProtocolName(Protocol p) {
   switch (p) {
-    case Protocol::kUDP: return "UDP";
-    case Protocol::kTCP: return "TCP";
-    case Protocol::kTCPUDP: return "TCPUDP";
+    case Protocol::kUDP:
+      return "UDP";
+    case Protocol::kTCP:
+      return "TCP";
+    case Protocol::kTCPUDP:
+      return "TCPUDP";
   }
   return "";
 }
@@ -54,7 +72,8 @@ const char* SchedulingName(Scheduling s) {
 }
 
 std::optional<PortPolicy> ParsePortPolicy(const std::string& s) {
-  for (auto p : {PortPolicy::kDynamic, PortPolicy::kStatic, PortPolicy::kPassthrough, PortPolicy::kNone})
+  for (auto p :
+       {PortPolicy::kDynamic, PortPolicy::kStatic, PortPolicy::kPassthrough, PortPolicy::kNone})
     if (s == PortPolicyName(p)) return p;
   return std::nullopt;
 }
@@ -78,7 +97,8 @@ void ApplyDefaults(GameServerSpec& spec) {
   HealthSpec defaults;
   if (spec.health.initial_delay_s == 0) spec.health.initial_delay_s = defaults.initial_delay_s;
   if (spec.health.period_s == 0) spec.health.period_s = defaults.period_s;
-  if (spec.health.failure_threshold == 0) spec.health.failure_threshold = defaults.failure_threshold;
+  if (spec.health.failure_threshold == 0)
+    spec.health.failure_threshold = defaults.failure_threshold;
 }
 
 void ApplyDefaults(Fleet& fleet) {

@@ -14,7 +14,8 @@
 namespace muster::core {
 
 using Labels = std::map<std::string, std::string>;
-using TimeMs = int64_t;  // milliseconds since the Unix epoch, always passed in (core reads no clock)
+using TimeMs =
+    int64_t;  // milliseconds since the Unix epoch, always passed in (core reads no clock)
 
 inline constexpr const char* kApiVersion = "muster.dev/v1";
 inline constexpr const char* kFleetLabel = "muster.dev/fleet";
@@ -79,10 +80,11 @@ struct GameServerSpec {
   std::vector<PortSpec> ports;
   HealthSpec health;
   Scheduling scheduling = Scheduling::kPacked;
-  ProcessSpec process;                 // extracted from pod_template
-  int containers = 0;                  // containers in pod_template.spec.containers
-  int termination_grace_s = 30;        // pod_template.spec.terminationGracePeriodSeconds
-  std::string pod_template_json;       // the PodTemplateSpec as given (canonical JSON), for Kubernetes mode
+  ProcessSpec process;           // extracted from pod_template
+  int containers = 0;            // containers in pod_template.spec.containers
+  int termination_grace_s = 30;  // pod_template.spec.terminationGracePeriodSeconds
+  std::string
+      pod_template_json;  // the PodTemplateSpec as given (canonical JSON), for Kubernetes mode
   bool operator==(const GameServerSpec&) const = default;
 };
 
@@ -99,10 +101,10 @@ struct GameServerStatus {
   std::vector<AssignedPort> ports;
   int sdk_grpc_port = 0;
   int sdk_http_port = 0;
-  int pid = 0;                      // 0 = no process
+  int pid = 0;                       // 0 = no process
   uint64_t process_start_ticks = 0;  // /proc/<pid>/stat starttime: guards against pid reuse
-  std::string reason;               // machine-readable cause of Error/Unhealthy
-  std::string message;              // human-readable detail
+  std::string reason;                // machine-readable cause of Error/Unhealthy
+  std::string message;               // human-readable detail
   TimeMs state_since_ms = 0;
   TimeMs ready_ms = 0;  // first time the server reported Ready; 0 = never
   bool operator==(const GameServerStatus&) const = default;

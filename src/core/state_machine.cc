@@ -11,6 +11,7 @@ struct Row {
   std::array<bool, kStateCount> to;  // indexed by the target state, in enum order
 };
 
+// clang-format off
 // The whole lifecycle. Columns: Creating Starting Ready Reserved Allocated Shutdown Unhealthy Error
 constexpr bool o = true, _ = false;
 constexpr std::array<Row, kStateCount> kTable = {{
@@ -24,25 +25,36 @@ constexpr std::array<Row, kStateCount> kTable = {{
     {S::kUnhealthy,      {_,  _,  _,  _,  _,  _,  o,  _}},
     {S::kError,          {_,  _,  _,  _,  _,  _,  _,  o}},
 }};
+// clang-format on
 
-static_assert([] {
-  for (int i = 0; i < kStateCount; ++i)
-    if (I(kTable[i].from) != i) return false;
-  return true;
-}(), "kTable rows must be in enum order");
+static_assert(
+    [] {
+      for (int i = 0; i < kStateCount; ++i)
+        if (I(kTable[i].from) != i) return false;
+      return true;
+    }(),
+    "kTable rows must be in enum order");
 
 }  // namespace
 
 const char* StateName(GameServerState s) {
   switch (s) {
-    case S::kCreating: return "Creating";
-    case S::kStarting: return "Starting";
-    case S::kReady: return "Ready";
-    case S::kReserved: return "Reserved";
-    case S::kAllocated: return "Allocated";
-    case S::kShutdown: return "Shutdown";
-    case S::kUnhealthy: return "Unhealthy";
-    case S::kError: return "Error";
+    case S::kCreating:
+      return "Creating";
+    case S::kStarting:
+      return "Starting";
+    case S::kReady:
+      return "Ready";
+    case S::kReserved:
+      return "Reserved";
+    case S::kAllocated:
+      return "Allocated";
+    case S::kShutdown:
+      return "Shutdown";
+    case S::kUnhealthy:
+      return "Unhealthy";
+    case S::kError:
+      return "Error";
   }
   return "Unknown";
 }

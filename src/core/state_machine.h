@@ -20,8 +20,8 @@ enum class GameServerState {
 };
 inline constexpr int kStateCount = 8;
 inline constexpr std::array<GameServerState, kStateCount> kAllStates = {
-    GameServerState::kCreating, GameServerState::kStarting,  GameServerState::kReady,
-    GameServerState::kReserved, GameServerState::kAllocated, GameServerState::kShutdown,
+    GameServerState::kCreating,  GameServerState::kStarting,  GameServerState::kReady,
+    GameServerState::kReserved,  GameServerState::kAllocated, GameServerState::kShutdown,
     GameServerState::kUnhealthy, GameServerState::kError};
 
 const char* StateName(GameServerState s);

@@ -103,9 +103,10 @@ void CheckName(const std::string& name, size_t max, std::vector<FieldError>& out
   if (name.empty()) {
     out.push_back({"metadata.name", "required"});
   } else if (!IsValidName(name) || name.size() > max) {
-    out.push_back({"metadata.name", "must be lower-case letters, digits and '-', start and end "
-                                    "with a letter or digit, at most " + std::to_string(max) +
-                                    " characters"});
+    out.push_back({"metadata.name",
+                   "must be lower-case letters, digits and '-', start and end "
+                   "with a letter or digit, at most " +
+                       std::to_string(max) + " characters"});
   }
 }
 
@@ -149,8 +150,9 @@ std::vector<FieldError> Validate(const Fleet& fleet) {
   CheckMeta(fleet.spec.tmpl.labels, fleet.spec.tmpl.annotations, "spec.template.metadata", out);
   for (const auto& p : fleet.spec.tmpl.spec.ports) {
     if (p.policy == PortPolicy::kStatic && fleet.spec.replicas > 1) {
-      out.push_back({"spec.template.spec.ports", "portPolicy Static gives every replica the same "
-                                                 "host port; use Dynamic with more than one replica"});
+      out.push_back({"spec.template.spec.ports",
+                     "portPolicy Static gives every replica the same "
+                     "host port; use Dynamic with more than one replica"});
       break;
     }
   }

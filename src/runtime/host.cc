@@ -29,9 +29,12 @@ bool Bound(int port, int type) {
 
 bool PortInUse(int port, core::Protocol protocol) {
   switch (protocol) {
-    case core::Protocol::kUDP: return Bound(port, SOCK_DGRAM);
-    case core::Protocol::kTCP: return Bound(port, SOCK_STREAM);
-    case core::Protocol::kTCPUDP: return Bound(port, SOCK_DGRAM) || Bound(port, SOCK_STREAM);
+    case core::Protocol::kUDP:
+      return Bound(port, SOCK_DGRAM);
+    case core::Protocol::kTCP:
+      return Bound(port, SOCK_STREAM);
+    case core::Protocol::kTCPUDP:
+      return Bound(port, SOCK_DGRAM) || Bound(port, SOCK_STREAM);
   }
   return true;
 }

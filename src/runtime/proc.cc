@@ -31,9 +31,7 @@ std::optional<uint64_t> ReadStartTicks(int pid) {
   return std::stoull(field);
 }
 
-int OpenPidFd(int pid) {
-  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-}
+int OpenPidFd(int pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 
 bool ReapChild(int pid, int* exit_code, int* signal) {
   int status = 0;

@@ -10,8 +10,8 @@
 #include <filesystem>
 #include <map>
 
-#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
 
 #include "runtime/log_file.h"
 #include "runtime/proc.h"
@@ -60,7 +60,8 @@ core::StatusOr<std::string> ProcessRuntime::ResolveCommand(const core::ProcessSp
     size_t start = 0;
     while (start <= all.size()) {
       size_t colon = all.find(':', start);
-      dirs.push_back(all.substr(start, colon == std::string::npos ? std::string::npos : colon - start));
+      dirs.push_back(
+          all.substr(start, colon == std::string::npos ? std::string::npos : colon - start));
       if (colon == std::string::npos) break;
       start = colon + 1;
     }

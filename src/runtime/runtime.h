@@ -13,9 +13,9 @@
 namespace muster::runtime {
 
 struct LaunchSpec {
-  std::string name;                                        // the game server's name
-  core::ProcessSpec process;                               // command, args, env, workingDir
-  std::vector<std::pair<std::string, std::string>> env;   // MUSTER_* and AGONES_* variables
+  std::string name;                                      // the game server's name
+  core::ProcessSpec process;                             // command, args, env, workingDir
+  std::vector<std::pair<std::string, std::string>> env;  // MUSTER_* and AGONES_* variables
 };
 
 struct ProcessInfo {

@@ -25,7 +25,8 @@ bool BodyIsObject(const Request& req, bool empty_ok, Reply& reply) {
   if (req.body().empty() && empty_ok) return true;
   json body = json::parse(req.body(), nullptr, false);
   if (body.is_discarded() || !body.is_object()) {
-    reply(api::ErrorResponse(400, "InvalidArgument", "the body must be a JSON object, e.g. {}", "body"));
+    reply(api::ErrorResponse(400, "InvalidArgument", "the body must be a JSON object, e.g. {}",
+                             "body"));
     return false;
   }
   return true;

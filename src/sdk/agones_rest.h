@@ -14,7 +14,8 @@
 namespace muster::sdk {
 
 // Routes for `server`: POST /ready, POST /health, POST /shutdown, GET /gameserver.
-std::vector<api::Route> AgonesRestRoutes(control::Controller& controller, const std::string& server);
+std::vector<api::Route> AgonesRestRoutes(control::Controller& controller,
+                                         const std::string& server);
 
 // A GameServer in the gateway's JSON: proto field names, int64 as strings, unset
 // fields emitted.

@@ -20,9 +20,10 @@ core::Status SdkServers::Open(const core::GameServer& gs) {
   options.address = "127.0.0.1";
   options.port = gs.status.sdk_http_port;
   options.body_limit = 64 * 1024;
-  auto server = api::HttpServer::Listen(io_, options, [router](const api::Request& req, api::Reply reply) {
-    router->Handle(req, std::move(reply));
-  });
+  auto server =
+      api::HttpServer::Listen(io_, options, [router](const api::Request& req, api::Reply reply) {
+        router->Handle(req, std::move(reply));
+      });
   if (!server.ok()) return server.status();
   endpoints_[name] = Endpoint{std::move(*server)};
   return core::OkStatus();

@@ -15,7 +15,8 @@ std::string EncodeBody(const Change& c) {
       [](const auto& obj) -> std::string {
         using T = std::decay_t<decltype(obj)>;
         if constexpr (std::is_same_v<T, core::Fleet>) return codec::EncodeFleet(obj).dump();
-        if constexpr (std::is_same_v<T, core::GameServer>) return codec::EncodeGameServer(obj).dump();
+        if constexpr (std::is_same_v<T, core::GameServer>)
+          return codec::EncodeGameServer(obj).dump();
         if constexpr (std::is_same_v<T, core::Node>) return codec::EncodeNode(obj).dump();
         return "{}";
       },
@@ -36,9 +37,12 @@ void SetVersion(Change& c, uint64_t version) {
 
 const char* KindName(Kind kind) {
   switch (kind) {
-    case Kind::kFleet: return "Fleet";
-    case Kind::kGameServer: return "GameServer";
-    case Kind::kNode: return "Node";
+    case Kind::kFleet:
+      return "Fleet";
+    case Kind::kGameServer:
+      return "GameServer";
+    case Kind::kNode:
+      return "Node";
   }
   return "";
 }
@@ -64,8 +68,8 @@ Change Change::Delete(Kind kind, std::string name, uint64_t expected_version) {
 
 core::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   std::unique_ptr<SqliteStore> store(new SqliteStore(db));
   if (rc != SQLITE_OK) return store->Error("open " + path);
   for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
@@ -85,14 +89,14 @@ core::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
                       std::to_string(m.version) + ", '" + m.description + "');COMMIT;";
     if (Status s = store->Exec(sql.c_str()); !s.ok()) {
       store->Exec("ROLLBACK");
-      return Status(Code::kInternal, "schema migration " + std::to_string(m.version) +
-                                         " failed: " + s.message());
+      return Status(Code::kInternal,
+                    "schema migration " + std::to_string(m.version) + " failed: " + s.message());
     }
   }
   if (store->schema_version() > Migrations().back().version)
-    return Status(Code::kFailedPrecondition,
-                  path + " was written by a newer Muster (schema " +
-                      std::to_string(store->schema_version()) + "); upgrade Muster");
+    return Status(Code::kFailedPrecondition, path + " was written by a newer Muster (schema " +
+                                                 std::to_string(store->schema_version()) +
+                                                 "); upgrade Muster");
   if (Status s = store->Prepare(); !s.ok()) return s;
   return store;
 }
@@ -119,7 +123,8 @@ Status SqliteStore::Prepare() {
     const char* sql;
   } stmts[] = {
       {&insert_, "INSERT INTO objects(kind, name, version, body) VALUES(?1, ?2, ?3, ?4)"},
-      {&update_, "UPDATE objects SET version = ?3, body = ?4 WHERE kind = ?1 AND name = ?2 AND version = ?5"},
+      {&update_,
+       "UPDATE objects SET version = ?3, body = ?4 WHERE kind = ?1 AND name = ?2 AND version = ?5"},
       {&delete_, "DELETE FROM objects WHERE kind = ?1 AND name = ?2 AND version = ?3"},
   };
   for (auto& s : stmts)
@@ -139,7 +144,8 @@ Status SqliteStore::Exec(const char* sql) {
 }
 
 Status SqliteStore::Error(const std::string& what) const {
-  return Status(Code::kInternal, "sqlite " + what + ": " + (db_ ? sqlite3_errmsg(db_) : "no memory"));
+  return Status(Code::kInternal,
+                "sqlite " + what + ": " + (db_ ? sqlite3_errmsg(db_) : "no memory"));
 }
 
 core::StatusOr<Snapshot> SqliteStore::Load() {

@@ -52,17 +52,21 @@ const char* kGoodTemplate = R"(  template:
 )";
 
 TEST_F(BadInput, InvalidYaml) {
-  ExpectRejected("apiVersion: muster.dev/v1\nkind: Fleet\nmetadata: {name: [unclosed\n", 400, "body");
+  ExpectRejected("apiVersion: muster.dev/v1\nkind: Fleet\nmetadata: {name: [unclosed\n", 400,
+                 "body");
 }
 
-TEST_F(BadInput, InvalidJson) { ExpectRejected("{\"apiVersion\": ", 400, "body", "application/json"); }
+TEST_F(BadInput, InvalidJson) {
+  ExpectRejected("{\"apiVersion\": ", 400, "body", "application/json");
+}
 
 TEST_F(BadInput, UnknownKind) {
   ExpectRejected("apiVersion: muster.dev/v1\nkind: Fleeet\nmetadata: {name: x}\n", 400, "kind");
 }
 
 TEST_F(BadInput, WrongApiVersion) {
-  ExpectRejected("apiVersion: agones.dev/v1\nkind: Fleet\nmetadata: {name: x}\n", 400, "apiVersion");
+  ExpectRejected("apiVersion: agones.dev/v1\nkind: Fleet\nmetadata: {name: x}\n", 400,
+                 "apiVersion");
 }
 
 TEST_F(BadInput, MissingCommand) {
@@ -75,7 +79,8 @@ TEST_F(BadInput, MissingCommand) {
           containers:
             - name: c
               image: x
-)"), 400, "spec.template.spec.template.spec.containers[0].command");
+)"),
+                 400, "spec.template.spec.template.spec.containers[0].command");
 }
 
 TEST_F(BadInput, PortOutOfRange) {
@@ -90,7 +95,8 @@ TEST_F(BadInput, PortOutOfRange) {
       template:
         spec:
           containers: [{name: c, command: [x]}]
-)"), 400, "spec.template.spec.ports[0].hostPort");
+)"),
+                 400, "spec.template.spec.ports[0].hostPort");
 }
 
 TEST_F(BadInput, DuplicatePortNames) {
@@ -104,11 +110,13 @@ TEST_F(BadInput, DuplicatePortNames) {
       template:
         spec:
           containers: [{name: c, command: [x]}]
-)"), 400, "spec.template.spec.ports[1].name");
+)"),
+                 400, "spec.template.spec.ports[1].name");
 }
 
 TEST_F(BadInput, NegativeReplicas) {
-  ExpectRejected(Fleet("spec:\n  replicas: -1\n" + std::string(kGoodTemplate)), 400, "spec.replicas");
+  ExpectRejected(Fleet("spec:\n  replicas: -1\n" + std::string(kGoodTemplate)), 400,
+                 "spec.replicas");
 }
 
 TEST_F(BadInput, UnknownField) {
@@ -127,18 +135,21 @@ TEST_F(BadInput, UnknownNestedField) {
       template:
         spec:
           containers: [{name: c, command: [x]}]
-)"), 400, "spec.template.spec.ports[0].prot");
+)"),
+                 400, "spec.template.spec.ports[0].prot");
 }
 
 TEST_F(BadInput, WrongType) {
-  ExpectRejected(Fleet("spec:\n  replicas: many\n" + std::string(kGoodTemplate)), 400, "spec.replicas");
+  ExpectRejected(Fleet("spec:\n  replicas: many\n" + std::string(kGoodTemplate)), 400,
+                 "spec.replicas");
 }
 
 TEST_F(BadInput, NoTokenIs401) {
   auto res = muster_->Raw("GET", "/v1/fleets", "", "", /*token=*/false);
   EXPECT_EQ(res.status, 401);
   EXPECT_EQ(json::parse(res.body)["field"], "Authorization");
-  auto post = muster_->Raw("POST", "/v1/fleets", Fleet("spec:\n  replicas: 1\n" + std::string(kGoodTemplate)),
+  auto post = muster_->Raw("POST", "/v1/fleets",
+                           Fleet("spec:\n  replicas: 1\n" + std::string(kGoodTemplate)),
                            "application/yaml", false);
   EXPECT_EQ(post.status, 401);
   EXPECT_TRUE(muster_->Call("GET", "/v1/fleets")["items"].empty());

@@ -29,7 +29,8 @@ TEST(Cli, ApplyGetDescribeScaleLogsDelete) {
   ASSERT_EQ(muster.Cli({"get", "fleets"}, &out), 0);
   EXPECT_EQ(out.substr(0, out.find('\n')),
             "NAME       REPLICAS   CURRENT   READY   ALLOCATED   RESERVED   AGE");
-  EXPECT_NE(out.find("cli-echo   2          2         2       0           0"), std::string::npos) << out;
+  EXPECT_NE(out.find("cli-echo   2          2         2       0           0"), std::string::npos)
+      << out;
 
   ASSERT_EQ(muster.Cli({"get", "gameservers", "-o", "wide"}, &out), 0);
   EXPECT_NE(out.find("FLEET"), std::string::npos);
@@ -48,10 +49,13 @@ TEST(Cli, ApplyGetDescribeScaleLogsDelete) {
   EXPECT_NE(out.find("Name:         cli-echo"), std::string::npos) << out;
   EXPECT_NE(out.find("Game servers:"), std::string::npos) << out;
 
-  ASSERT_TRUE(PollUntil([&] {
-    muster.Cli({"logs", server}, &out);
-    return out.find("muster-echo: Ready") != std::string::npos;
-  }, 10s)) << out;
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        muster.Cli({"logs", server}, &out);
+        return out.find("muster-echo: Ready") != std::string::npos;
+      },
+      10s))
+      << out;
 
   ASSERT_EQ(muster.Cli({"scale", "fleet", "cli-echo", "--replicas", "1"}, &out, &err), 0) << err;
   EXPECT_TRUE(PollUntil([&] { return muster.GameServers("cli-echo").size() == 1; }, 30s));
@@ -70,7 +74,8 @@ TEST(Cli, ErrorsAreClear) {
   {
     std::ofstream f(bad);
     f << "apiVersion: muster.dev/v1\nkind: Fleet\nmetadata: {name: x}\nspec:\n  replicas: -2\n"
-         "  template:\n    spec:\n      template:\n        spec:\n          containers: [{name: c}]\n";
+         "  template:\n    spec:\n      template:\n        spec:\n          containers: [{name: "
+         "c}]\n";
   }
   EXPECT_EQ(muster.Cli({"apply", "-f", bad}, &out, &err), 1);
   EXPECT_NE(err.find("spec.replicas: must not be negative"), std::string::npos) << err;
@@ -94,8 +99,8 @@ TEST(Cli, ErrorsAreClear) {
 
 TEST(Cli, ServeReportsEveryBadFlagAtOnce) {
   std::string out, err;
-  int rc = RunCommand({MUSTER_BIN, "serve", "--data-dir", "/tmp/muster-never", "--game-ports", "9-1",
-                       "--sdk-ports", "abc", "--listen", "nowhere"},
+  int rc = RunCommand({MUSTER_BIN, "serve", "--data-dir", "/tmp/muster-never", "--game-ports",
+                       "9-1", "--sdk-ports", "abc", "--listen", "nowhere"},
                       &out, &err);
   EXPECT_EQ(rc, 2);
   EXPECT_NE(err.find("--game-ports"), std::string::npos) << err;

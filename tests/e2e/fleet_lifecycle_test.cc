@@ -34,15 +34,19 @@ TEST(FleetLifecycle, FiftyServersCrashHealthRestartAndScaleToZero) {
   ASSERT_EQ(status, 201);
 
   // All 50 reach Ready, each on its own port, and each echoes.
-  auto all_ready = [&] { return muster.InState("echo", "Ready").size() == kReplicas &&
-                                muster.GameServers("echo").size() == kReplicas; };
+  auto all_ready = [&] {
+    return muster.InState("echo", "Ready").size() == kReplicas &&
+           muster.GameServers("echo").size() == kReplicas;
+  };
   ASSERT_TRUE(PollUntil(all_ready, 90s)) << muster.ServeLog();
   std::vector<json> ready = muster.InState("echo", "Ready");
   std::set<int> ports;
   for (const json& gs : ready) {
     ports.insert(GamePort(gs));
     EXPECT_TRUE(ProcessAlive(gs["status"]["pid"])) << gs.dump();
-    EXPECT_TRUE(PollUntil([&] { return UdpEcho(GamePort(gs), "hello " + gs["metadata"]["name"].get<std::string>()); }, 5s))
+    EXPECT_TRUE(PollUntil(
+        [&] { return UdpEcho(GamePort(gs), "hello " + gs["metadata"]["name"].get<std::string>()); },
+        5s))
         << "no echo from " << gs["metadata"]["name"];
   }
   EXPECT_EQ(ports.size(), static_cast<size_t>(kReplicas)) << "two servers share a port";
@@ -60,20 +64,24 @@ TEST(FleetLifecycle, FiftyServersCrashHealthRestartAndScaleToZero) {
   json quiet = muster.InState("echo", "Ready")[1];
   const std::string quiet_name = quiet["metadata"]["name"];
   ASSERT_EQ(::kill(quiet["status"]["pid"].get<int>(), SIGUSR1), 0);
-  bool seen_unhealthy = PollUntil([&] {
-    int st = 0;
-    json gs = muster.Call("GET", "/v1/gameservers/" + quiet_name, nullptr, &st);
-    return st == 404 || gs["status"]["state"] == "Unhealthy";
-  }, 30s);
+  bool seen_unhealthy = PollUntil(
+      [&] {
+        int st = 0;
+        json gs = muster.Call("GET", "/v1/gameservers/" + quiet_name, nullptr, &st);
+        return st == 404 || gs["status"]["state"] == "Unhealthy";
+      },
+      30s);
   EXPECT_TRUE(seen_unhealthy);
   EXPECT_TRUE(PollUntil([&] { return replaced(quiet_name); }, 30s)) << muster.ServeLog();
-  EXPECT_NE(muster.ServeLog().find(quiet_name + " is Unhealthy: no health ping"), std::string::npos);
+  EXPECT_NE(muster.ServeLog().find(quiet_name + " is Unhealthy: no health ping"),
+            std::string::npos);
 
   // kill -9 of muster serve: game servers keep running; a new serve re-adopts them.
   ASSERT_TRUE(PollUntil(all_ready, 30s));
   auto before = PidsByName(muster.InState("echo", "Ready"));
   muster.Kill9();
-  for (const auto& [name, pid] : before) EXPECT_TRUE(ProcessAlive(pid)) << name << " died with Muster";
+  for (const auto& [name, pid] : before)
+    EXPECT_TRUE(ProcessAlive(pid)) << name << " died with Muster";
   ASSERT_TRUE(muster.Start());
   auto after = PidsByName(muster.InState("echo", "Ready"));
   EXPECT_EQ(after, before) << "not the same processes after restart";
@@ -86,6 +94,10 @@ TEST(FleetLifecycle, FiftyServersCrashHealthRestartAndScaleToZero) {
   const auto& [victim, victim_pid] = *after.begin();
   ASSERT_EQ(::kill(victim_pid, SIGKILL), 0);
   EXPECT_TRUE(PollUntil([&] { return replaced(victim); }, 30s)) << muster.ServeLog();
+  // The port registry was rebuilt from the store: the replacement took no port in use.
+  std::set<int> ports_after;
+  for (const json& gs : muster.InState("echo", "Ready")) ports_after.insert(GamePort(gs));
+  EXPECT_EQ(ports_after.size(), static_cast<size_t>(kReplicas));
 
   // Scale to 0: no game-server process remains.
   std::vector<int> pids;
@@ -94,7 +106,8 @@ TEST(FleetLifecycle, FiftyServersCrashHealthRestartAndScaleToZero) {
   ASSERT_EQ(status, 200);
   EXPECT_TRUE(PollUntil([&] { return muster.GameServers("echo").empty(); }, 60s));
   for (int pid : pids)
-    EXPECT_TRUE(PollUntil([&] { return !ProcessAlive(pid); }, 10s)) << "pid " << pid << " still runs";
+    EXPECT_TRUE(PollUntil([&] { return !ProcessAlive(pid); }, 10s))
+        << "pid " << pid << " still runs";
 }
 
 // A fleet whose command cannot start shows why and backs off instead of spinning.
@@ -108,18 +121,25 @@ TEST(FleetLifecycle, StartFailureIsReportedAndBacksOff) {
   muster.Call("POST", "/v1/fleets", fleet, &status);
   ASSERT_EQ(status, 201);
   json f;
-  ASSERT_TRUE(PollUntil([&] {
-    f = muster.Call("GET", "/v1/fleets/broken");
-    return f["status"].value("consecutiveFailures", 0) >= 2;
-  }, 20s)) << f.dump();
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        f = muster.Call("GET", "/v1/fleets/broken");
+        return f["status"].value("consecutiveFailures", 0) >= 2;
+      },
+      20s))
+      << f.dump();
   EXPECT_EQ(f["status"]["reason"], "StartFailed");
-  EXPECT_NE(f["status"]["message"].get<std::string>().find("/nonexistent/game-server"), std::string::npos);
+  EXPECT_NE(f["status"]["message"].get<std::string>().find("/nonexistent/game-server"),
+            std::string::npos);
   // Backing off (1 s, doubling): over the next 2 s the count never reaches 8, where a
   // hot loop would reach hundreds.
-  EXPECT_FALSE(PollUntil([&] {
-    f = muster.Call("GET", "/v1/fleets/broken");
-    return f["status"].value("consecutiveFailures", 0) >= 8;
-  }, 2s)) << f.dump();
+  EXPECT_FALSE(PollUntil(
+      [&] {
+        f = muster.Call("GET", "/v1/fleets/broken");
+        return f["status"].value("consecutiveFailures", 0) >= 8;
+      },
+      2s))
+      << f.dump();
 }
 
 }  // namespace

@@ -2,8 +2,8 @@
 // auth, 404/405, the body limit, keep-alive.
 #include <thread>
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <gtest/gtest.h>
+#include <boost/asio/executor_work_guard.hpp>
 
 #include "api/http_client.h"
 #include "api/http_server.h"
@@ -18,7 +18,9 @@ class HttpServerTest : public ::testing::Test {
   void SetUp() override {
     std::vector<Route> routes = {
         {http::verb::get, "/open", Scope::kPublic,
-         [](const Request&, const Params&, Reply r) { r(JsonResponse(200, {{"ok", true}})); }},
+         [](const Request&, const Params&, Reply r) {
+           r(JsonResponse(200, {{"ok", true}}));
+         }},
         {http::verb::get, "/things/{name}", Scope::kRead,
          [](const Request&, const Params& p, Reply r) {
            r(JsonResponse(200, {{"name", p.Path("name")}, {"q", p.Query("q")}}));
@@ -26,7 +28,9 @@ class HttpServerTest : public ::testing::Test {
         {http::verb::post, "/things", Scope::kAdmin,
          [](const Request& req, const Params&, Reply r) {
            // Reply from another thread, as the controller does.
-           std::thread([r, size = req.body().size()] { r(JsonResponse(201, {{"size", size}})); }).detach();
+           std::thread([r, size = req.body().size()] {
+             r(JsonResponse(201, {{"size", size}}));
+           }).detach();
          }},
     };
     router_ = std::make_unique<Router>(std::move(routes), &auth_);
@@ -42,10 +46,13 @@ class HttpServerTest : public ::testing::Test {
     thread_.join();
   }
 
-  HttpClient Client(const std::string& token = "secret") { return HttpClient("127.0.0.1", server_->port(), token); }
+  HttpClient Client(const std::string& token = "secret") {
+    return HttpClient("127.0.0.1", server_->port(), token);
+  }
 
   boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ = boost::asio::make_work_guard(io_);
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ =
+      boost::asio::make_work_guard(io_);
   Authenticator auth_{"secret"};
   std::unique_ptr<Router> router_;
   std::shared_ptr<HttpServer> server_;

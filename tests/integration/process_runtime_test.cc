@@ -5,13 +5,13 @@
 #include <filesystem>
 #include <fstream>
 
-#include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
+#include <boost/asio/io_context.hpp>
 
 #include "runtime/host.h"
 #include "runtime/log_file.h"
-#include "runtime/process_runtime.h"
 #include "runtime/proc.h"
+#include "runtime/process_runtime.h"
 
 namespace muster::runtime {
 namespace {
@@ -66,7 +66,8 @@ TEST_F(ProcessRuntimeTest, ExitIsReportedWithItsCodeAndLogsAreCaptured) {
   auto rt = Make(io);
   std::vector<ExitEvent> exits;
   rt->SetExitHandler([&](const ExitEvent& e) { exits.push_back(e); });
-  auto info = rt->Start(Shell("gs-a", "echo out $MUSTER_GAMESERVER_NAME $FROM_SPEC; echo err >&2; exit 3"));
+  auto info =
+      rt->Start(Shell("gs-a", "echo out $MUSTER_GAMESERVER_NAME $FROM_SPEC; echo err >&2; exit 3"));
   ASSERT_TRUE(info.ok()) << info.status().message();
   started_.push_back(info->pid);
   EXPECT_GT(info->start_ticks, 0u);
@@ -93,8 +94,12 @@ TEST_F(ProcessRuntimeTest, StopSendsTermThenKillsAfterGrace) {
   // by waiting until each has a child (its first sleep).
   ASSERT_TRUE(RunUntil(io, [&] {
     return std::filesystem::exists("/proc/" + std::to_string(polite->pid)) &&
-           std::ifstream("/proc/" + std::to_string(polite->pid) + "/task/" + std::to_string(polite->pid) + "/children").peek() != EOF &&
-           std::ifstream("/proc/" + std::to_string(stubborn->pid) + "/task/" + std::to_string(stubborn->pid) + "/children").peek() != EOF;
+           std::ifstream("/proc/" + std::to_string(polite->pid) + "/task/" +
+                         std::to_string(polite->pid) + "/children")
+                   .peek() != EOF &&
+           std::ifstream("/proc/" + std::to_string(stubborn->pid) + "/task/" +
+                         std::to_string(stubborn->pid) + "/children")
+                   .peek() != EOF;
   }));
   rt->Stop("polite", 30s);
   rt->Stop("stubborn", 1s);
@@ -124,7 +129,8 @@ TEST_F(ProcessRuntimeTest, ASecondRuntimeReadoptsAndStillNoticesTheExit) {
   auto rt = Make(io);
   std::vector<ExitEvent> exits;
   rt->SetExitHandler([&](const ExitEvent& e) { exits.push_back(e); });
-  EXPECT_FALSE(rt->Adopt("long", {pid, ticks + 1})) << "a different start time is a different process";
+  EXPECT_FALSE(rt->Adopt("long", {pid, ticks + 1}))
+      << "a different start time is a different process";
   ASSERT_TRUE(rt->Adopt("long", {pid, ticks}));
   EXPECT_TRUE(rt->IsRunning("long"));
   ::kill(pid, SIGKILL);
@@ -153,7 +159,9 @@ TEST_F(ProcessRuntimeTest, ExecFailuresAreErrorsWithTheReason) {
 TEST_F(ProcessRuntimeTest, LogFilesAreCapped) {
   boost::asio::io_context io;
   auto rt = Make(io);
-  auto info = rt->Start(Shell("chatty", "i=0; while true; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); sleep 0.002; done"));
+  auto info = rt->Start(Shell("chatty",
+                              "i=0; while true; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxxxx; "
+                              "i=$((i+1)); sleep 0.002; done"));
   ASSERT_TRUE(info.ok());
   started_.push_back(info->pid);
   const std::string path = rt->LogPath("chatty");

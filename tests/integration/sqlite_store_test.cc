@@ -108,7 +108,10 @@ TEST_F(SqliteStoreTest, ChangeFeedSeesEachCommittedBatchOnly) {
 }
 
 TEST_F(SqliteStoreTest, MigrationsRunOnceAndUseWal) {
-  { auto store = Open(); EXPECT_EQ(store->schema_version(), Migrations().back().version); }
+  {
+    auto store = Open();
+    EXPECT_EQ(store->schema_version(), Migrations().back().version);
+  }
   auto store = Open();  // reopening runs nothing again
   EXPECT_EQ(store->schema_version(), Migrations().back().version);
   EXPECT_TRUE(std::filesystem::exists(path_ + "-wal"));
@@ -118,9 +121,10 @@ TEST_F(SqliteStoreTest, RefusesADatabaseFromANewerMuster) {
   { auto store = Open(); }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "INSERT INTO schema_migrations(version, description) VALUES(999, 'future')",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db, "INSERT INTO schema_migrations(version, description) VALUES(999, 'future')",
+                   nullptr, nullptr, nullptr),
+      SQLITE_OK);
   sqlite3_close(db);
   auto again = SqliteStore::Open(path_);
   ASSERT_FALSE(again.ok());

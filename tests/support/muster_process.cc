@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -45,8 +46,8 @@ api::http::verb Verb(const std::string& m) {
   return api::http::verb::delete_;
 }
 
-int Spawn(const std::vector<std::string>& argv, const std::string& out_path, const std::string& err_path,
-          const std::vector<std::string>& extra_env) {
+int Spawn(const std::vector<std::string>& argv, const std::string& out_path,
+          const std::string& err_path, const std::vector<std::string>& extra_env) {
   std::vector<std::string> env_s;
   for (char** e = environ; e && *e; ++e) env_s.push_back(*e);
   env_s.insert(env_s.end(), extra_env.begin(), extra_env.end());
@@ -95,13 +96,13 @@ MusterProcess::~MusterProcess() {
 
 bool MusterProcess::Start() {
   fs::remove(dir_ + "/muster.addr");
-  std::vector<std::string> argv = {MUSTER_BIN,          "serve",
-                                   "--data-dir",        dir_,
-                                   "--listen",          "127.0.0.1:0",
-                                   "--game-ports",      config_.game_ports,
-                                   "--sdk-ports",       config_.sdk_ports,
-                                   "--stop-on-exit",    "--log-level", "debug"};
+  std::vector<std::string> argv = {
+      MUSTER_BIN,    "serve",           "--data-dir",    dir_,
+      "--listen",    "127.0.0.1:0",     "--game-ports",  config_.game_ports,
+      "--sdk-ports", config_.sdk_ports, "--stop-on-exit"};
   argv.insert(argv.end(), config_.extra_args.begin(), config_.extra_args.end());
+  if (std::find(argv.begin(), argv.end(), "--log-level") == argv.end())
+    argv.insert(argv.end(), {"--log-level", "debug"});
   pid_ = Spawn(argv, dir_ + "/serve.out", dir_ + "/serve.log", {});
   if (pid_ <= 0) return false;
   client_.reset();
@@ -111,7 +112,8 @@ bool MusterProcess::Start() {
         return Raw("GET", "/healthz", "", "", false).status == 200;
       },
       30s);
-  if (!up) std::cerr << "muster serve did not come up:\n" << ServeLog() << ReadFile(dir_ + "/serve.out");
+  if (!up)
+    std::cerr << "muster serve did not come up:\n" << ServeLog() << ReadFile(dir_ + "/serve.out");
   return up;
 }
 
@@ -158,7 +160,8 @@ json MusterProcess::Call(const std::string& method, const std::string& target, c
 std::vector<json> MusterProcess::GameServers(const std::string& fleet) {
   if (pid_ <= 0) return {};
   int status = 0;
-  json list = Call("GET", "/v1/gameservers" + (fleet.empty() ? "" : "?fleet=" + fleet), nullptr, &status);
+  json list =
+      Call("GET", "/v1/gameservers" + (fleet.empty() ? "" : "?fleet=" + fleet), nullptr, &status);
   if (status != 200 || !list.contains("items")) return {};
   return list["items"].get<std::vector<json>>();
 }
@@ -187,14 +190,16 @@ json EchoFleet(const std::string& name, int replicas, const json& health) {
         {"template",
          {{"metadata", {{"labels", {{"game", "echo"}}}}},
           {"spec",
-           {{"ports", json::array({{{"name", "game"}, {"portPolicy", "Dynamic"}, {"protocol", "UDP"}}})},
+           {{"ports",
+             json::array({{{"name", "game"}, {"portPolicy", "Dynamic"}, {"protocol", "UDP"}}})},
             {"template",
              {{"spec",
                {{"terminationGracePeriodSeconds", 5},
                 {"containers",
                  json::array({{{"name", "echo"},
                                {"command", json::array({MUSTER_ECHO_BIN})},
-                               {"env", json::array({{{"name", "ECHO_HEALTH_INTERVAL_MS"}, {"value", "300"}}})}}})}}}}}}}}}}}};
+                               {"env", json::array({{{"name", "ECHO_HEALTH_INTERVAL_MS"},
+                                                     {"value", "300"}}})}}})}}}}}}}}}}}};
   if (!health.is_null()) fleet["spec"]["template"]["spec"]["health"] = health;
   return fleet;
 }
@@ -219,8 +224,8 @@ bool UdpEcho(int port, const std::string& payload, int timeout_ms) {
   to.sin_port = htons(static_cast<uint16_t>(port));
   to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   bool ok = false;
-  if (::sendto(fd, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) ==
-      static_cast<ssize_t>(payload.size())) {
+  if (::sendto(fd, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&to),
+               sizeof to) == static_cast<ssize_t>(payload.size())) {
     char buf[2048];
     ssize_t n = ::recv(fd, buf, sizeof buf, 0);
     ok = n == static_cast<ssize_t>(payload.size()) && std::string(buf, n) == payload;

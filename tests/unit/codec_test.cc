@@ -80,7 +80,8 @@ spec:
     spec:
       template: {spec: {containers: [{name: c, command: [x]}]}}
 status: {readyReplicas: 99}
-)")->front());
+)")
+                               ->front());
   ASSERT_TRUE(fleet.ok()) << fleet.status().message();
   EXPECT_EQ(fleet->status.ready, 0) << "status in a manifest is ignored";
   fleet->meta.version = 3;

@@ -50,8 +50,10 @@ class FleetReconcilerTest : public ::testing::Test {
   // What the controller does with a plan: replaced servers start terminating.
   void Carry(const FleetPlan& plan) {
     for (auto& gs : servers_) {
-      if (std::count(plan.replace.begin(), plan.replace.end(), gs.meta.name)) gs.meta.deletion_ms = clock_.Now();
-      if (std::count(plan.scale_down.begin(), plan.scale_down.end(), gs.meta.name)) gs.status.state = S::kShutdown;
+      if (std::count(plan.replace.begin(), plan.replace.end(), gs.meta.name))
+        gs.meta.deletion_ms = clock_.Now();
+      if (std::count(plan.scale_down.begin(), plan.scale_down.end(), gs.meta.name))
+        gs.status.state = S::kShutdown;
     }
   }
 

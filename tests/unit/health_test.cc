@@ -16,7 +16,8 @@ TEST(Health, DeadlineCountsFromInitialDelayThenFromLastPing) {
   GameServer gs = Server(GameServerState::kReady);
   const TimeMs start = 1'000'000;
   EXPECT_EQ(HealthDeadline(gs, start, 0), start + 5'000 + 6'000);
-  EXPECT_EQ(HealthDeadline(gs, start, start + 1'000), start + 11'000) << "early pings do not shorten the grace";
+  EXPECT_EQ(HealthDeadline(gs, start, start + 1'000), start + 11'000)
+      << "early pings do not shorten the grace";
   EXPECT_EQ(HealthDeadline(gs, start, start + 20'000), start + 26'000);
   EXPECT_FALSE(HealthDeadlinePassed(gs, start, start + 20'000, start + 25'999));
   EXPECT_TRUE(HealthDeadlinePassed(gs, start, start + 20'000, start + 26'000));
@@ -26,8 +27,8 @@ TEST(Health, NotCheckedWhenDisabledOrNotRunningOrTerminating) {
   GameServer gs = Server(GameServerState::kReady);
   gs.spec.health.disabled = true;
   EXPECT_EQ(HealthDeadline(gs, 0, 0), 0);
-  for (auto s : {GameServerState::kCreating, GameServerState::kShutdown, GameServerState::kUnhealthy,
-                 GameServerState::kError})
+  for (auto s : {GameServerState::kCreating, GameServerState::kShutdown,
+                 GameServerState::kUnhealthy, GameServerState::kError})
     EXPECT_FALSE(HealthDeadlinePassed(Server(s), 0, 0, 1'000'000'000)) << StateName(s);
   GameServer deleting = Server(GameServerState::kReady);
   deleting.meta.deletion_ms = 5;

@@ -12,6 +12,7 @@ namespace {
 
 using S = GameServerState;
 
+// clang-format off
 const std::set<std::pair<S, S>> kLegal = {
     {S::kCreating, S::kStarting},   {S::kCreating, S::kShutdown},   {S::kCreating, S::kError},
     {S::kStarting, S::kReady},      {S::kStarting, S::kReserved},   {S::kStarting, S::kShutdown},
@@ -24,6 +25,7 @@ const std::set<std::pair<S, S>> kLegal = {
     {S::kAllocated, S::kUnhealthy},
     {S::kShutdown, S::kShutdown},   {S::kUnhealthy, S::kUnhealthy}, {S::kError, S::kError},
 };
+// clang-format on
 
 TEST(StateMachine, EveryPairIsLegalExactlyWhenListed) {
   int legal = 0;

@@ -95,7 +95,8 @@ spec:
 )");
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.code(), core::Code::kInvalidArgument);
-  // periodSeconds 0 is a range error from the decoder; decode errors are reported before validation.
+  // periodSeconds 0 is a range error from the decoder; decode errors are reported before
+  // validation.
   EXPECT_EQ(Fields(s), std::vector<std::string>{"spec.template.spec.health.periodSeconds"});
   s = FleetProblems(R"(
 apiVersion: muster.dev/v1
@@ -112,8 +113,9 @@ spec:
         spec:
           containers: [{name: c}]
 )");
-  EXPECT_EQ(Fields(s), (std::vector<std::string>{"metadata.name", "spec.replicas", "spec.template.spec.ports[1].name",
-                                                 "spec.template.spec.template.spec.containers[0].command"}));
+  EXPECT_EQ(Fields(s), (std::vector<std::string>{
+                           "metadata.name", "spec.replicas", "spec.template.spec.ports[1].name",
+                           "spec.template.spec.template.spec.containers[0].command"}));
   EXPECT_EQ(s.field(), "metadata.name");
 }
 
@@ -127,18 +129,22 @@ TEST(Validate, UnknownFieldsAnywhereAreNamed) {
 
 TEST(Validate, PortRules) {
   auto with_port = [](const std::string& port) {
-    return std::string("apiVersion: muster.dev/v1\nkind: Fleet\nmetadata: {name: f}\nspec:\n  replicas: 1\n"
-                       "  template:\n    spec:\n      ports:\n        - ") +
-           port + "\n      template:\n        spec:\n          containers: [{name: c, command: [x]}]\n";
+    return std::string(
+               "apiVersion: muster.dev/v1\nkind: Fleet\nmetadata: {name: f}\nspec:\n  replicas: 1\n"
+               "  template:\n    spec:\n      ports:\n        - ") +
+           port +
+           "\n      template:\n        spec:\n          containers: [{name: c, command: [x]}]\n";
   };
   EXPECT_EQ(FleetProblems(with_port("{name: p, hostPort: 0, portPolicy: Static}")).field(),
             "spec.template.spec.ports[0].hostPort");
-  EXPECT_EQ(FleetProblems(with_port("{name: p, portPolicy: Static}")).field(), "spec.template.spec.ports[0].hostPort");
+  EXPECT_EQ(FleetProblems(with_port("{name: p, portPolicy: Static}")).field(),
+            "spec.template.spec.ports[0].hostPort");
   EXPECT_EQ(FleetProblems(with_port("{name: p, containerPort: 65536}")).field(),
             "spec.template.spec.ports[0].containerPort");
   EXPECT_EQ(FleetProblems(with_port("{name: p, portPolicy: Sometimes}")).field(),
             "spec.template.spec.ports[0].portPolicy");
-  EXPECT_EQ(FleetProblems(with_port("{name: p, protocol: SCTP}")).field(), "spec.template.spec.ports[0].protocol");
+  EXPECT_EQ(FleetProblems(with_port("{name: p, protocol: SCTP}")).field(),
+            "spec.template.spec.ports[0].protocol");
   EXPECT_EQ(FleetProblems(with_port("{name: p, portPolicy: None, hostPort: 80}")).field(),
             "spec.template.spec.ports[0].hostPort");
   EXPECT_TRUE(FleetProblems(with_port("{name: p, portPolicy: Passthrough}")).ok());
@@ -147,7 +153,8 @@ TEST(Validate, PortRules) {
 TEST(Validate, KindAndApiVersion) {
   EXPECT_EQ(ManifestKind(Doc("apiVersion: muster.dev/v1\nkind: Pod\n")).status().field(), "kind");
   EXPECT_EQ(ManifestKind(Doc("kind: Fleet\n")).status().field(), "apiVersion");
-  EXPECT_EQ(ManifestKind(Doc("apiVersion: muster.dev/v1\nkind: GameServer\n")).value(), "GameServer");
+  EXPECT_EQ(ManifestKind(Doc("apiVersion: muster.dev/v1\nkind: GameServer\n")).value(),
+            "GameServer");
   auto f = DecodeFleet(Doc("apiVersion: muster.dev/v1\nkind: GameServer\nmetadata: {name: x}\n"));
   EXPECT_EQ(f.status().field(), "kind");
 }
@@ -167,7 +174,8 @@ spec:
   ASSERT_TRUE(gs.ok()) << gs.status().message();
   EXPECT_EQ(gs->spec.ports[0].name, "default") << "a single unnamed port is called default";
   EXPECT_TRUE(gs->spec.health.disabled);
-  auto missing = DecodeGameServer(Doc("apiVersion: muster.dev/v1\nkind: GameServer\nmetadata: {name: solo}\nspec: {}\n"));
+  auto missing = DecodeGameServer(
+      Doc("apiVersion: muster.dev/v1\nkind: GameServer\nmetadata: {name: solo}\nspec: {}\n"));
   EXPECT_EQ(missing.status().field(), "spec.template");
 }
 
