@@ -247,11 +247,13 @@ int RunServe(const ServeOptions& o) {
   }
   spdlog::info("node {} at {}; game ports {}, SDK ports {}", copts.node.name, copts.node.address,
                o.game_ports, o.sdk_ports);
+  const std::string exe_dir = runtime::ExecutableDir();
+  const std::string cli = exe_dir.empty() ? "muster" : exe_dir + "/muster";
   std::cout << "Muster is serving.\n"
             << "  API:         http://" << api_addr << "\n"
             << "  admin token: " << dir << "/admin.token\n"
             << "  data dir:    " << dir << "\n"
-            << "  try:         muster --data-dir " << dir << " get gameservers\n"
+            << "  try:         " << cli << " --data-dir " << dir << " get gameservers -o wide\n"
             << std::flush;
 
   for (const auto& file : o.apply) {
