@@ -1,11 +1,13 @@
-// Bearer-token authentication with scopes. Issue #3 adds stored, hashed tokens;
-// for now the admin token generated at first start is the only one.
+// Bearer-token authentication with scopes. The admin token generated at first start
+// (DATA_DIR/admin.token) holds every scope; further tokens are created with a scope
+// through /v1/tokens and stored as SHA-256 hashes (control::TokenTable).
 #pragma once
 
 #include <optional>
 #include <string>
 
 #include "api/http_types.h"
+#include "control/token_table.h"
 #include "core/status.h"
 
 namespace muster::api {
@@ -16,22 +18,30 @@ enum class Scope {
   kAllocate,  // allocate only
   kAdmin,     // everything
 };
+const char* ScopeName(Scope s);
+std::optional<Scope> ParseScope(const std::string& s);  // "admin" | "allocate" | "read"
 
 class Authenticator {
  public:
-  explicit Authenticator(std::string admin_token) : admin_token_(std::move(admin_token)) {}
+  // `tokens` may be null (admin token only). Both must outlive the Authenticator.
+  Authenticator(std::string admin_token, const control::TokenTable* tokens = nullptr)
+      : admin_token_(std::move(admin_token)), tokens_(tokens) {}
 
-  // OkStatus, Unauthenticated (no or unknown token) or PermissionDenied (scope).
-  // Thread-safe.
+  // OkStatus, Unauthenticated (no or unknown token) or PermissionDenied (the token's
+  // scope does not cover `needed`). Thread-safe.
   core::Status Check(const Request& req, Scope needed) const;
 
  private:
   std::string admin_token_;
+  const control::TokenTable* tokens_;
 };
 
 // The token of an "Authorization: Bearer <token>" header, if any.
 std::optional<std::string> BearerToken(const Request& req);
 // Compares in time independent of where the strings differ.
 bool ConstantTimeEquals(const std::string& a, const std::string& b);
+std::string Sha256Hex(const std::string& data);
+// A new random token: "mst_" and 64 hex digits from the OS's random source.
+std::string NewTokenSecret();
 
 }  // namespace muster::api

@@ -90,8 +90,15 @@ core::StatusOr<HttpResult> HttpClient::TryOnce(http::verb method, const std::str
         "request to " + host_ + ":" + std::to_string(port_) + " failed: " + ec.message());
   }
   auto res = parser.release();
-  HttpResult out{static_cast<int>(res.result_int()), std::move(res.body()),
-                 std::string(res[http::field::content_type])};
+  HttpResult out{static_cast<int>(res.result_int()),
+                 std::move(res.body()),
+                 std::string(res[http::field::content_type]),
+                 {}};
+  for (const auto& field : res) {
+    std::string name(field.name_string());
+    for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    out.headers[name] = std::string(field.value());
+  }
   if (!res.keep_alive()) stream_.reset();
   return out;
 }

@@ -2,6 +2,7 @@
 // tests and the benchmarks. Not thread-safe: one client per thread.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,6 +19,7 @@ struct HttpResult {
   int status = 0;
   std::string body;
   std::string content_type;
+  std::map<std::string, std::string> headers;  // names in lower case
 };
 
 // "127.0.0.1:6200", "http://localhost:6200", "localhost:6200/" -> host and port.

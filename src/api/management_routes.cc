@@ -71,9 +71,12 @@ void ApplyFleet(control::Controller& c, const Request& req, const Params& p, Rep
   if (!doc.ok()) return reply(ErrorResponse(doc.status()));
   auto fleet = codec::DecodeFleet(*doc);
   if (!fleet.ok()) return reply(ErrorResponse(fleet.status()));
-  c.ApplyFleet(std::move(*fleet), [reply](StatusOr<Fleet> r) {
+  c.ApplyFleet(std::move(*fleet), [reply](StatusOr<control::Applied<Fleet>> r) {
     if (!r.ok()) return reply(ErrorResponse(r.status()));
-    reply(JsonResponse(r->meta.version == 1 ? 201 : 200, codec::EncodeFleet(*r)));
+    Response res = JsonResponse(r->outcome == control::ApplyOutcome::kCreated ? 201 : 200,
+                                codec::EncodeFleet(r->object));
+    res.set("Muster-Apply", control::ApplyOutcomeName(r->outcome));
+    reply(std::move(res));
   });
 }
 
@@ -82,9 +85,12 @@ void ApplyGameServer(control::Controller& c, const Request& req, const Params& p
   if (!doc.ok()) return reply(ErrorResponse(doc.status()));
   auto gs = codec::DecodeGameServer(*doc);
   if (!gs.ok()) return reply(ErrorResponse(gs.status()));
-  c.ApplyGameServer(std::move(*gs), [reply](StatusOr<GameServer> r) {
+  c.ApplyGameServer(std::move(*gs), [reply](StatusOr<control::Applied<GameServer>> r) {
     if (!r.ok()) return reply(ErrorResponse(r.status()));
-    reply(JsonResponse(r->meta.version == 1 ? 201 : 200, codec::EncodeGameServer(*r)));
+    Response res = JsonResponse(r->outcome == control::ApplyOutcome::kCreated ? 201 : 200,
+                                codec::EncodeGameServer(r->object));
+    res.set("Muster-Apply", control::ApplyOutcomeName(r->outcome));
+    reply(std::move(res));
   });
 }
 

@@ -39,11 +39,11 @@ class Client {
 
   // The parsed body on 2xx; prints the error and returns nullopt otherwise.
   std::optional<json> Call(api::http::verb method, const std::string& target,
-                           const std::string& body = "", int* status_out = nullptr,
+                           const std::string& body = "", api::HttpResult* raw_out = nullptr,
                            const std::string& type = "application/json") {
     auto raw = Raw(method, target, body, type);
     if (!raw) return std::nullopt;
-    if (status_out) *status_out = raw->status;
+    if (raw_out) *raw_out = *raw;
     json parsed = json::parse(raw->body, nullptr, false);
     if (raw->status >= 200 && raw->status < 300)
       return parsed.is_discarded() ? json(raw->body) : parsed;
@@ -83,12 +83,8 @@ class Client {
 int Print(const json& value, OutputFormat format, Resource r, bool list) {
   const int64_t now = runtime::NowMs();
   switch (format) {
-    case OutputFormat::kJson:
-      std::cout << value.dump(2) << "\n";
-      return 0;
-    case OutputFormat::kYaml:
-      std::cout << ToYaml(value);
-      return 0;
+    case OutputFormat::kJson: std::cout << value.dump(2) << "\n"; return 0;
+    case OutputFormat::kYaml: std::cout << ToYaml(value); return 0;
     case OutputFormat::kTable:
     case OutputFormat::kWide: {
       json items = list ? value["items"] : json::array({value});
@@ -139,12 +135,15 @@ int RunCli(int argc, char** argv) {
       ->required();
   apply->callback([&] {
     rc = ApplyFile(file, [&](const ManifestObject& m) -> core::StatusOr<std::string> {
-      int status = 0;
+      api::HttpResult raw;
       auto out =
           client.Call(api::http::verb::post, m.kind == "Fleet" ? "/v1/fleets" : "/v1/gameservers",
-                      m.doc.dump(), &status);
+                      m.doc.dump(), &raw);
       if (!out) return core::Status(core::Code::kInvalidArgument, "rejected (see above)");
-      return std::string(status == 201 ? "created" : "configured");
+      auto outcome = raw.headers.find("muster-apply");
+      return outcome != raw.headers.end()
+                 ? outcome->second
+                 : std::string(raw.status == 201 ? "created" : "configured");
     });
   });
 
@@ -240,6 +239,124 @@ int RunCli(int argc, char** argv) {
       return;
     }
     std::cout << raw->body;
+  });
+
+  std::string alloc_fleet, session, scheduling_flag;
+  std::vector<std::string> selector_flags;
+  auto* allocate =
+      app.add_subcommand("allocate", "Allocate a Ready game server (as a matchmaker would)");
+  allocate->add_option("--fleet", alloc_fleet, "Only from this fleet");
+  allocate->add_option("--selector,-l", selector_flags,
+                       "Label KEY=VALUE the server must have (repeatable)");
+  allocate->add_option("--session", session, "Session id: repeating it returns the same server");
+  allocate->add_option("--scheduling", scheduling_flag, "Packed | Distributed | NewestNode");
+  allocate->add_option("-o,--output", output, "json");
+  allocate->callback([&] {
+    json labels = json::object();
+    for (const auto& kv : selector_flags) {
+      auto eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0)
+        throw CLI::ValidationError("--selector", "must be KEY=VALUE, got \"" + kv + "\"");
+      labels[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    if (!output.empty() && output != "json") throw CLI::ValidationError("--output", "only json");
+    json body = json::object();
+    if (!alloc_fleet.empty()) body["fleet"] = alloc_fleet;
+    if (!labels.empty()) body["selectors"] = json::array({{{"matchLabels", labels}}});
+    if (!session.empty()) body["sessionId"] = session;
+    if (!scheduling_flag.empty()) body["scheduling"] = scheduling_flag;
+    auto out = client.Call(api::http::verb::post, "/v1/allocations", body.dump());
+    if (!out) {
+      rc = 1;
+      return;
+    }
+    if (output == "json") {
+      std::cout << out->dump(2) << "\n";
+    } else {
+      std::string ports;
+      for (const auto& p : (*out)["ports"])
+        ports += (ports.empty() ? "" : ",") + p["name"].get<std::string>() + "=" +
+                 std::to_string(p["port"].get<int>());
+      std::cout << FormatTable(
+          {{"GAMESERVER", "ADDRESS", "PORTS", "NODE", "SESSION"},
+           {(*out)["gameServer"], (*out)["address"], ports, (*out)["node"], (*out)["sessionId"]}});
+    }
+  });
+
+  std::string token_scope, token_name;
+  auto* token = app.add_subcommand("token", "Create, list and revoke API tokens");
+  token->require_subcommand(1);
+  auto* token_create = token->add_subcommand("create", "Create a token; it is shown once");
+  token_create->add_option("--scope", token_scope, "admin | allocate | read")->required();
+  token_create->add_option("--name", token_name, "A name to list and revoke it by");
+  token_create->callback([&] {
+    json body = {{"scope", token_scope}};
+    if (!token_name.empty()) body["name"] = token_name;
+    auto out = client.Call(api::http::verb::post, "/v1/tokens", body.dump());
+    if (!out) {
+      rc = 1;
+      return;
+    }
+    std::cerr << "token " << (*out)["name"].get<std::string>() << " (scope " << token_scope
+              << ") created; it is shown only now:\n";
+    std::cout << (*out)["token"].get<std::string>() << "\n";
+  });
+  token->add_subcommand("list", "List tokens (never their values)")->callback([&] {
+    auto out = client.Call(api::http::verb::get, "/v1/tokens");
+    if (!out) {
+      rc = 1;
+      return;
+    }
+    std::vector<std::vector<std::string>> rows = {{"NAME", "SCOPE", "CREATED"}};
+    for (const auto& t : (*out)["items"]) rows.push_back({t["name"], t["scope"], t["createdAt"]});
+    std::cout << FormatTable(rows);
+  });
+  auto* token_revoke = token->add_subcommand("revoke", "Revoke a token: refused from now on");
+  token_revoke->add_option("name", token_name, "The token's name")->required();
+  token_revoke->callback([&] {
+    auto out = client.Call(api::http::verb::delete_, "/v1/tokens/" + token_name);
+    if (out) std::cout << "token " << token_name << " revoked\n";
+    rc = out ? 0 : 1;
+  });
+
+  std::string reg_address, reg_fleet;
+  std::vector<std::string> reg_ports, reg_labels;
+  auto* reg = app.add_subcommand(
+      "register", "Add a game server that runs elsewhere (Muster does not start it)");
+  reg->add_option("name", name, "Its name")->required();
+  reg->add_option("--address", reg_address, "Where players reach it")->required();
+  reg->add_option("--port", reg_ports, "NAME=PORT (repeatable)");
+  reg->add_option("--fleet", reg_fleet, "Count it as one of this fleet's servers");
+  reg->add_option("--label,-l", reg_labels, "KEY=VALUE (repeatable)");
+  reg->callback([&] {
+    json ports = json::array(), labels = json::object();
+    for (const auto& kv : reg_ports) {
+      auto eq = kv.find('=');
+      int port = 0;
+      try {
+        port = eq == std::string::npos ? 0 : std::stoi(kv.substr(eq + 1));
+      } catch (...) {
+      }
+      if (eq == std::string::npos || eq == 0 || port < 1 || port > 65535)
+        throw CLI::ValidationError("--port",
+                                   "must be NAME=PORT with PORT 1-65535, got \"" + kv + "\"");
+      ports.push_back({{"name", kv.substr(0, eq)}, {"port", port}});
+    }
+    for (const auto& kv : reg_labels) {
+      auto eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0)
+        throw CLI::ValidationError("--label", "must be KEY=VALUE");
+      labels[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    json spec = {{"external", {{"address", reg_address}, {"ports", ports}}}};
+    if (!reg_fleet.empty()) spec["fleet"] = reg_fleet;
+    json gs = {{"apiVersion", "muster.dev/v1"},
+               {"kind", "GameServer"},
+               {"metadata", {{"name", name}, {"labels", labels}}},
+               {"spec", spec}};
+    auto out = client.Call(api::http::verb::post, "/v1/gameservers", gs.dump());
+    if (out) std::cout << "gameserver/" << name << " registered\n";
+    rc = out ? 0 : 1;
   });
 
   app.add_subcommand("version", "Print Muster's version")->callback([] {

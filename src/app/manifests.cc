@@ -71,23 +71,24 @@ int ApplyFile(const std::string& file, const ApplyFn& apply) {
 core::StatusOr<std::string> ApplyInProcess(control::Controller& controller,
                                            const ManifestObject& m) {
   std::promise<core::StatusOr<std::string>> result;
-  auto verdict = [&result](uint64_t version) {
-    result.set_value(std::string(version == 1 ? "created" : "configured"));
+  auto verdict = [&result](control::ApplyOutcome outcome) {
+    result.set_value(std::string(control::ApplyOutcomeName(outcome)));
   };
   if (m.kind == "Fleet") {
     auto fleet = codec::DecodeFleet(m.doc);
     if (!fleet.ok()) return fleet.status();
-    controller.ApplyFleet(std::move(*fleet), [&](core::StatusOr<core::Fleet> r) {
+    controller.ApplyFleet(std::move(*fleet), [&](core::StatusOr<control::Applied<core::Fleet>> r) {
       if (!r.ok()) return result.set_value(r.status());
-      verdict(r->meta.version);
+      verdict(r->outcome);
     });
   } else {
     auto gs = codec::DecodeGameServer(m.doc);
     if (!gs.ok()) return gs.status();
-    controller.ApplyGameServer(std::move(*gs), [&](core::StatusOr<core::GameServer> r) {
-      if (!r.ok()) return result.set_value(r.status());
-      verdict(r->meta.version);
-    });
+    controller.ApplyGameServer(std::move(*gs),
+                               [&](core::StatusOr<control::Applied<core::GameServer>> r) {
+                                 if (!r.ok()) return result.set_value(r.status());
+                                 verdict(r->outcome);
+                               });
   }
   return result.get_future().get();
 }

@@ -1,6 +1,7 @@
 #include "app/serve.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/resource.h>
@@ -19,6 +20,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "api/allocation_routes.h"
 #include "api/http_client.h"
 #include "api/http_server.h"
 #include "api/management_routes.h"
@@ -188,9 +190,11 @@ int RunServe(const ServeOptions& o) {
     return 1;
   }
 
-  asio::io_context owner(1);
-  asio::io_context io;
+  asio::io_context owner(1);      // the control loop: World, reconcilers, runtime
+  asio::io_context committer(1);  // SQLite commits, one batch at a time
+  asio::io_context io;            // HTTP: management API and SDK endpoints
   auto owner_work = asio::make_work_guard(owner);
+  auto committer_work = asio::make_work_guard(committer);
   auto io_work = asio::make_work_guard(io);
 
   SystemClock clock;
@@ -201,26 +205,43 @@ int RunServe(const ServeOptions& o) {
     rt.extra_path_dirs.push_back(exe_dir);
   runtime::ProcessRuntime runtime(owner, rt);
 
+  control::TokenTable tokens;
   control::ControllerOptions copts;
+  copts.tokens = &tokens;
   copts.node.name = o.node_name.empty() ? runtime::HostName() : o.node_name;
   copts.node.address = o.address.empty() ? runtime::FirstNonLoopbackIPv4() : o.address;
   copts.game_ports = *ParseRange(o.game_ports);
   copts.sdk_ports = *ParseRange(o.sdk_ports);
-  control::Controller controller(owner, **store, runtime, clock, runtime::PortInUse, copts);
+  control::Controller controller(owner, committer, **store, runtime, clock, runtime::PortInUse,
+                                 copts);
   sdk::SdkServers sdk_servers(io, controller);
 
-  std::thread owner_thread([&] { owner.run(); });
+  std::thread owner_thread([&] {
+    ::pthread_setname_np(::pthread_self(), "muster-owner");
+    owner.run();
+  });
+  std::thread committer_thread([&] {
+    ::pthread_setname_np(::pthread_self(), "muster-commit");
+    committer.run();
+  });
   const int n_io = o.io_threads > 0
                        ? o.io_threads
                        : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
   std::vector<std::thread> io_threads;
-  for (int i = 0; i < n_io; ++i) io_threads.emplace_back([&] { io.run(); });
+  for (int i = 0; i < n_io; ++i)
+    io_threads.emplace_back([&] {
+      ::pthread_setname_np(::pthread_self(), "muster-io");
+      io.run();
+    });
   auto stop_all = [&] {
     owner_work.reset();
+    committer_work.reset();
     io_work.reset();
     owner.stop();
     io.stop();
     owner_thread.join();
+    committer.stop();  // after the owner: a commit under way finishes first
+    committer_thread.join();
     for (auto& t : io_threads) t.join();
   };
 
@@ -230,8 +251,11 @@ int RunServe(const ServeOptions& o) {
     return 1;
   }
 
-  api::Authenticator auth(*token);
-  api::Router router(api::ManagementRoutes(controller), &auth);
+  api::Authenticator auth(*token, &tokens);
+  std::vector<api::Route> routes = api::ManagementRoutes(controller);
+  for (auto more : {api::AllocationRoutes(controller, io), api::TokenRoutes(controller)})
+    routes.insert(routes.end(), more.begin(), more.end());
+  api::Router router(std::move(routes), &auth);
   auto listen = *api::ParseAddress(o.listen);
   auto http =
       api::HttpServer::Listen(io, {listen.first, listen.second, 1 << 20}, router.AsHandler());

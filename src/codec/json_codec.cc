@@ -148,8 +148,30 @@ void DecodeGameServerSpec(FieldReader& r, core::GameServerSpec& spec,
       r.Error(r.PathOf("scheduling"), "must be Packed or Distributed");
   }
   DecodePodTemplate(r, spec, errors);
-  if (!r.present("template")) r.Error(r.PathOf("template"), "required: the pod template to run");
   r.RejectUnknown();
+}
+
+// spec.external: a server Muster does not start: {address, ports[{name, port}]}.
+void DecodeExternal(FieldReader& spec, core::GameServer& gs, std::vector<FieldError>& errors) {
+  gs.external = true;
+  FieldReader ext = spec.Object("external");
+  gs.status.address = ext.String("address").value_or("");
+  if (gs.status.address.empty())
+    ext.Error("spec.external.address", "required: where players reach it");
+  ext.Array("ports", [&](const json& p, const std::string& path) {
+    FieldReader r(&p, path, &errors);
+    core::AssignedPort port;
+    port.name = r.String("name").value_or("");
+    port.port = static_cast<int>(r.Int("port", 1, kMaxPort).value_or(0));
+    if (port.name.empty()) r.Error(path + ".name", "required");
+    if (!r.present("port")) r.Error(path + ".port", "required");
+    for (const auto& other : gs.status.ports)
+      if (other.name == port.name && !port.name.empty())
+        r.Error(path + ".name", "duplicate port name \"" + port.name + "\"");
+    r.RejectUnknown();
+    gs.status.ports.push_back(port);
+  });
+  ext.RejectUnknown();
 }
 
 void DecodeMeta(FieldReader& m, core::ObjectMeta& meta, Mode mode) {
@@ -221,6 +243,21 @@ void DecodeGameServerStatus(const json& s, core::GameServerStatus& st) {
   st.message = s.value("message", "");
   st.state_since_ms = ParseTime(s.value("stateSince", "")).value_or(0);
   st.ready_ms = ParseTime(s.value("readyTime", "")).value_or(0);
+  st.reserved_until_ms = ParseTime(s.value("reservedUntil", "")).value_or(0);
+  if (s.contains("players") && s["players"].is_object()) {
+    st.player_count = s["players"].value("count", int64_t{0});
+    st.player_capacity = s["players"].value("capacity", int64_t{0});
+  }
+  if (s.contains("allocation") && s["allocation"].is_object()) {
+    const json& a = s["allocation"];
+    core::AllocationInfo info;
+    info.session_id = a.value("sessionId", "");
+    info.session_cookie = a.value("sessionCookie", "");
+    if (a.contains("initialPlayers"))
+      info.initial_players = a["initialPlayers"].get<std::vector<std::string>>();
+    info.allocated_ms = ParseTime(a.value("allocatedAt", "")).value_or(0);
+    st.allocation = std::move(info);
+  }
 }
 
 StatusOr<core::Fleet> Finish(core::Fleet fleet, std::vector<FieldError> errors, Mode mode) {
@@ -290,6 +327,7 @@ StatusOr<core::Fleet> DecodeFleet(const json& doc, Mode mode) {
   FieldReader spec = d.Object("spec");
   if (!d.present("spec")) d.Error("spec", "required");
   fleet.spec.replicas = static_cast<int>(spec.Int("replicas", INT32_MIN, INT32_MAX).value_or(0));
+  fleet.spec.build_id = spec.String("buildID").value_or("");
   if (auto s = spec.String("scheduling")) {
     if (auto v = core::ParseScheduling(*s))
       fleet.spec.scheduling = *v;
@@ -305,6 +343,8 @@ StatusOr<core::Fleet> DecodeFleet(const json& doc, Mode mode) {
     FieldReader ts = tmpl.Object("spec");
     if (!tmpl.present("spec")) tmpl.Error("spec.template.spec", "required");
     DecodeGameServerSpec(ts, fleet.spec.tmpl.spec, errors);
+    if (!ts.present("template") && mode == Mode::kManifest)
+      ts.Error("spec.template.spec.template", "required: the pod template to run");
     tmpl.RejectUnknown();
   } else {
     spec.Error("spec.template", "required: the game server template");
@@ -335,7 +375,24 @@ StatusOr<core::GameServer> DecodeGameServer(const json& doc, Mode mode) {
   DecodeEnvelope(d, "GameServer", gs.meta, mode);
   FieldReader spec = d.Object("spec");
   if (!d.present("spec")) d.Error("spec", "required");
-  DecodeGameServerSpec(spec, gs.spec, errors);
+  bool health_given = spec.present("health");
+  if (spec.present("external")) {
+    DecodeExternal(spec, gs, errors);
+    if (mode == Mode::kManifest) gs.fleet = spec.String("fleet").value_or("");
+  } else {
+    spec.Ignore("fleet");
+    if (spec.present("fleet") && mode == Mode::kManifest)
+      spec.Error("spec.fleet",
+                 "only a registered (spec.external) game server may name its fleet; "
+                 "a fleet's own servers come from the fleet");
+    if (!spec.present("template") && mode == Mode::kManifest)
+      spec.Error("spec.template",
+                 "required: the pod template to run (or spec.external for a "
+                 "server Muster does not start)");
+  }
+  DecodeGameServerSpec(spec, gs.spec.mut(), errors);
+  if (gs.external && !health_given)
+    gs.spec.mut().health.disabled = true;  // it may never call the SDK
   d.Ignore("status");
   d.RejectUnknown();
   if (mode == Mode::kStored) {
@@ -370,12 +427,13 @@ json EncodeFleet(const core::Fleet& fleet) {
           {"metadata", EncodeMeta(fleet.meta)},
           {"spec",
            {{"replicas", fleet.spec.replicas},
+            {"buildID", fleet.spec.build_id},
             {"scheduling", core::SchedulingName(fleet.spec.scheduling)},
             {"template", {{"metadata", tmpl_meta}, {"spec", spec_t}}}}},
           {"status", status}};
 }
 
-json EncodeGameServer(const core::GameServer& gs) {
+json EncodeGameServer(const core::GameServer& gs, bool with_spec) {
   const core::GameServerStatus& s = gs.status;
   json ports = json::array();
   for (const auto& p : s.ports) ports.push_back({{"name", p.name}, {"port", p.port}});
@@ -390,17 +448,50 @@ json EncodeGameServer(const core::GameServer& gs) {
   if (!s.message.empty()) status["message"] = s.message;
   if (s.state_since_ms) status["stateSince"] = FormatTime(s.state_since_ms);
   if (s.ready_ms) status["readyTime"] = FormatTime(s.ready_ms);
+  if (s.reserved_until_ms) status["reservedUntil"] = FormatTime(s.reserved_until_ms);
+  status["players"] = {{"count", s.player_count}, {"capacity", s.player_capacity}};
+  if (s.allocation) {
+    status["allocation"] = {{"sessionId", s.allocation->session_id},
+                            {"sessionCookie", s.allocation->session_cookie},
+                            {"initialPlayers", s.allocation->initial_players},
+                            {"allocatedAt", FormatTime(s.allocation->allocated_ms)}};
+  }
   json meta = EncodeMeta(gs.meta);
   if (!gs.fleet.empty())
     meta["ownerReferences"] = json::array({{{"kind", "Fleet"}, {"name", gs.fleet}}});
+  if (!with_spec)
+    return {{"apiVersion", core::kApiVersion},
+            {"kind", "GameServer"},
+            {"metadata", meta},
+            {"status", status}};
+  json spec = EncodeGameServerSpec(*gs.spec);
+  if (gs.external) {
+    json ports = json::array();
+    for (const auto& p : s.ports) ports.push_back({{"name", p.name}, {"port", p.port}});
+    spec["external"] = {{"address", s.address}, {"ports", ports}};
+    if (!gs.fleet.empty()) spec["fleet"] = gs.fleet;
+    if (spec["template"].empty()) spec.erase("template");
+  }
   return {{"apiVersion", core::kApiVersion},
           {"kind", "GameServer"},
           {"metadata", meta},
-          {"spec", EncodeGameServerSpec(gs.spec)},
+          {"spec", spec},
           {"status", status}};
 }
 
 json EncodeNode(const core::Node& node) { return {{"name", node.name}, {"address", node.address}}; }
+
+json EncodeToken(const core::ApiToken& t) {
+  return {{"name", t.name},
+          {"scope", t.scope},
+          {"sha256", t.sha256_hex},
+          {"createdAt", FormatTime(t.created_ms)}};
+}
+
+core::ApiToken DecodeToken(const json& j) {
+  return {j.value("name", ""), j.value("scope", ""), j.value("sha256", ""),
+          ParseTime(j.value("createdAt", "")).value_or(0)};
+}
 
 std::string FormatTime(core::TimeMs ms) {
   if (ms <= 0) return "";

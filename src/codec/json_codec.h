@@ -22,8 +22,11 @@ enum class Mode {
 core::StatusOr<core::Fleet> DecodeFleet(const json& doc, Mode mode = Mode::kManifest);
 core::StatusOr<core::GameServer> DecodeGameServer(const json& doc, Mode mode = Mode::kManifest);
 json EncodeFleet(const core::Fleet& fleet);
-json EncodeGameServer(const core::GameServer& gs);
+// `with_spec` false leaves out `spec` (the store keeps a GameServer's immutable spec apart).
+json EncodeGameServer(const core::GameServer& gs, bool with_spec = true);
 json EncodeNode(const core::Node& node);
+json EncodeToken(const core::ApiToken& t);
+core::ApiToken DecodeToken(const json& j);
 
 // The `kind` of a manifest, with apiVersion checked. InvalidArgument naming `kind`
 // or `apiVersion` otherwise.

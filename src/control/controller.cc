@@ -17,10 +17,11 @@ void Controller::OnOwner(F&& f) {
   boost::asio::post(owner_, std::forward<F>(f));
 }
 
-Controller::Controller(boost::asio::io_context& owner, store::Store& store,
-                       runtime::Runtime& runtime, const core::Clock& clock, PortProbe probe,
-                       ControllerOptions options)
+Controller::Controller(boost::asio::io_context& owner, boost::asio::io_context& committer,
+                       store::Store& store, runtime::Runtime& runtime, const core::Clock& clock,
+                       PortProbe probe, ControllerOptions options)
     : owner_(owner),
+      committer_(committer),
       store_(store),
       runtime_(runtime),
       clock_(clock),
@@ -29,12 +30,23 @@ Controller::Controller(boost::asio::io_context& owner, store::Store& store,
       game_ports_(options_.game_ports),
       sdk_ports_(options_.sdk_ports),
       health_timer_(owner),
+      fleet_timer_(owner),
       rng_(std::random_device{}()) {
-  store_.Subscribe([this](const std::vector<Change>& committed) { OnCommitted(committed); });
+  // The feed runs on the committer thread: take what reconciling needs, hand it to the owner.
+  store_.Subscribe([this](const std::vector<Change>& committed) {
+    auto touched = std::make_shared<std::vector<Touched>>();
+    touched->reserve(committed.size());
+    for (const Change& c : committed) {
+      const auto* gs = std::get_if<GameServer>(&c.object);
+      touched->push_back({c.kind, c.name, gs ? gs->fleet : std::string()});
+    }
+    OnOwner([this, touched] { OnCommitted(*touched); });
+  });
 }
 
 Controller::~Controller() {
   health_timer_.cancel();
+  fleet_timer_.cancel();
   for (auto& [name, timer] : requeue_timers_) timer->cancel();
 }
 
@@ -83,6 +95,10 @@ Status Controller::Start(SdkEndpoints* sdk) {
   }
   if (!node_current) Stage(Change::Put(options_.node, node_version));
 
+  for (auto& t : snap->tokens) {
+    if (options_.tokens) options_.tokens->Put(t);
+    tokens_[t.name] = std::move(t);
+  }
   runtime_.SetExitHandler([this](const runtime::ExitEvent& ev) { OnProcessExit(ev); });
   ScheduleReconcile();
   SweepHealth();
@@ -94,10 +110,13 @@ Status Controller::Start(SdkEndpoints* sdk) {
 void Controller::Stage(Change change, Done on_durable) {
   staged_.push_back(std::move(change));
   if (on_durable) waiters_.push_back(std::move(on_durable));
-  if (!flush_scheduled_) {
-    flush_scheduled_ = true;
-    OnOwner([this] { Flush(); });
-  }
+  ScheduleFlush();
+}
+
+void Controller::ScheduleFlush() {
+  if (flush_scheduled_ || commit_in_flight_) return;  // an ending commit starts the next one
+  flush_scheduled_ = true;
+  OnOwner([this] { Flush(); });
 }
 
 void Controller::StageServer(GameServer gs, Done on_durable) {
@@ -114,19 +133,54 @@ void Controller::StageFleet(core::Fleet fleet, Done on_durable) {
   Stage(std::move(change), std::move(on_durable));
 }
 
+// Group commit, pipelined: everything staged since the last commit goes to the
+// committer thread as one transaction, while this thread goes on serving and staging
+// the next batch. One commit is in flight at a time, so commits land in order.
 void Controller::Flush() {
   flush_scheduled_ = false;
-  std::vector<Change> changes;
-  changes.swap(staged_);
-  std::vector<Done> waiters;
-  waiters.swap(waiters_);
-  Status s = store_.Commit(changes);  // on success the change feed runs OnCommitted
-  if (!s.ok()) {
-    spdlog::error("commit of {} changes failed: {}; reloading state from the store", changes.size(),
-                  s.message());
+  if (commit_in_flight_ || (staged_.empty() && waiters_.empty())) return;
+  commit_in_flight_ = true;
+  auto batch = std::make_shared<Batch>();
+  batch->changes.swap(staged_);
+  batch->waiters.swap(waiters_);
+  batch->started = std::chrono::steady_clock::now();
+  boost::asio::post(committer_, [this, batch] {
+    auto t0 = std::chrono::steady_clock::now();
+    batch->status = store_.Commit(batch->changes);  // on success the change feed posts OnCommitted
+    batch->took = std::chrono::steady_clock::now() - t0;
+    OnOwner([this, batch] { OnCommitDone(*batch); });
+  });
+}
+
+void Controller::OnCommitDone(Batch& batch) {
+  commit_in_flight_ = false;
+  auto& st = commit_stats_;
+  ++st.commits;
+  st.changes += static_cast<long>(batch.changes.size());
+  st.busy += batch.took;
+  auto now = std::chrono::steady_clock::now();
+  if (now - st.since > std::chrono::seconds(5) && spdlog::should_log(spdlog::level::debug)) {
+    double secs = std::chrono::duration<double>(now - st.since).count();
+    spdlog::debug(
+        "commits: {:.0f}/s, {:.1f} changes each, {:.2f} ms each in SQLite; last round trip {:.2f} "
+        "ms",
+        st.commits / secs, double(st.changes) / st.commits,
+        std::chrono::duration<double, std::milli>(st.busy).count() / st.commits,
+        std::chrono::duration<double, std::milli>(now - batch.started).count());
+    st = CommitStats{};
+  }
+  if (!batch.status.ok()) {
+    spdlog::error("commit of {} changes failed: {}; reloading state from the store",
+                  batch.changes.size(), batch.status.message());
+    // What was staged since built on the failed batch: it fails too.
+    std::vector<Done> later;
+    later.swap(waiters_);
+    staged_.clear();
+    for (auto& w : later) batch.waiters.push_back(std::move(w));
     Reload();
   }
-  for (auto& w : waiters) w(s);
+  for (auto& w : batch.waiters) w(batch.status);
+  if (!staged_.empty() || !waiters_.empty()) Flush();
 }
 
 void Controller::Reload() {
@@ -151,14 +205,13 @@ void Controller::Reload() {
   ScheduleReconcile();
 }
 
-void Controller::OnCommitted(const std::vector<Change>& committed) {
-  for (const Change& c : committed) {
-    if (c.kind == store::Kind::kFleet) {
-      dirty_fleets_.insert(c.name);
-    } else if (c.kind == store::Kind::kGameServer) {
-      dirty_servers_.insert(c.name);
-      if (const auto* gs = std::get_if<GameServer>(&c.object); gs && !gs->fleet.empty())
-        dirty_fleets_.insert(gs->fleet);
+void Controller::OnCommitted(const std::vector<Touched>& committed) {
+  for (const Touched& t : committed) {
+    if (t.kind == store::Kind::kFleet) {
+      dirty_fleets_.insert(t.name);
+    } else if (t.kind == store::Kind::kGameServer) {
+      dirty_servers_.insert(t.name);
+      if (!t.fleet.empty()) dirty_fleets_.insert(t.fleet);
     }
   }
   ScheduleReconcile();
@@ -167,18 +220,34 @@ void Controller::OnCommitted(const std::vector<Change>& committed) {
 // ---------------------------------------------------------------- reconcile
 
 void Controller::ScheduleReconcile() {
-  if (reconcile_scheduled_) return;
-  reconcile_scheduled_ = true;
-  OnOwner([this] { ReconcileDirty(); });
+  if (!reconcile_scheduled_ && !dirty_servers_.empty()) {
+    reconcile_scheduled_ = true;
+    OnOwner([this] { ReconcileDirty(); });
+  }
+  // Fleets are reconciled a moment later, so that a burst of commits (allocations
+  // under load) costs one pass over each fleet, not one per commit.
+  if (!fleet_reconcile_scheduled_ && !dirty_fleets_.empty()) {
+    fleet_reconcile_scheduled_ = true;
+    fleet_timer_.expires_after(options_.fleet_coalesce);
+    fleet_timer_.async_wait([this](const boost::system::error_code& ec) {
+      fleet_reconcile_scheduled_ = false;
+      if (!ec) ReconcileDirtyFleets();
+    });
+  }
 }
 
 void Controller::ReconcileDirty() {
   reconcile_scheduled_ = false;
   if (stopping_all_) return;
-  std::set<std::string> servers, fleets;
+  std::set<std::string> servers;
   servers.swap(dirty_servers_);
-  fleets.swap(dirty_fleets_);
   for (const auto& name : servers) ReconcileServer(name);
+}
+
+void Controller::ReconcileDirtyFleets() {
+  if (stopping_all_) return;
+  std::set<std::string> fleets;
+  fleets.swap(dirty_fleets_);
   for (const auto& name : fleets) ReconcileFleet(name);
 }
 
@@ -191,23 +260,18 @@ void Controller::ReconcileServer(const std::string& name) {
   seen.health_deadline_passed =
       core::HealthDeadlinePassed(*gs, live.started_ms, live.last_ping_ms, clock_.Now());
   switch (core::ReconcileServer(*gs, seen)) {
-    case core::ServerAction::kNone:
-      return;
-    case core::ServerAction::kAssignPortsAndStart:
-      AssignAndStart(*gs);
-      return;
+    case core::ServerAction::kNone: return;
+    case core::ServerAction::kAssignPortsAndStart: AssignAndStart(*gs); return;
     case core::ServerAction::kStop:
-      runtime_.Stop(name, std::chrono::seconds(gs->spec.termination_grace_s));
+      runtime_.Stop(name, std::chrono::seconds(gs->spec->termination_grace_s));
       return;
-    case core::ServerAction::kFinalize:
-      Finalize(*gs);
-      return;
+    case core::ServerAction::kFinalize: Finalize(*gs); return;
     case core::ServerAction::kMarkExited:
       SetState(*gs, GameServerState::kUnhealthy, "ProcessExited",
                "the process is gone (it exited while Muster was not watching)");
       return;
     case core::ServerAction::kMarkUnhealthy: {
-      const auto& h = gs->spec.health;
+      const auto& h = gs->spec->health;
       SetState(*gs, GameServerState::kUnhealthy, "HealthCheckFailed",
                "no health ping for " + std::to_string(h.period_s * h.failure_threshold) + " s (" +
                    std::to_string(h.failure_threshold) + " periods of " +
@@ -285,6 +349,7 @@ void Controller::SetState(GameServer gs, GameServerState state, std::string reas
 }
 
 void Controller::AssignAndStart(GameServer gs) {
+  if (gs.external) return StartExternal(std::move(gs));
   const std::string name = gs.meta.name;
   auto fail = [&](const char* reason, const std::string& message) {
     game_ports_.ReleaseAll(name);
@@ -295,7 +360,7 @@ void Controller::AssignAndStart(GameServer gs) {
     SetState(std::move(gs), GameServerState::kError, reason, message);
   };
   gs.status.ports.clear();
-  for (const auto& p : gs.spec.ports) {
+  for (const auto& p : gs.spec->ports) {
     int port = 0;
     if (p.policy == core::PortPolicy::kNone) continue;
     if (p.policy == core::PortPolicy::kStatic) {
@@ -331,7 +396,7 @@ void Controller::AssignAndStart(GameServer gs) {
     if (Status s = sdk_->Open(gs); !s.ok()) return fail("SdkPortUnavailable", s.message());
   }
 
-  runtime::LaunchSpec launch{name, gs.spec.process, {}};
+  runtime::LaunchSpec launch{name, gs.spec->process, {}};
   launch.env = {{"MUSTER_GAMESERVER_NAME", name},
                 {"MUSTER_FLEET", gs.fleet},
                 {"MUSTER_NODE", options_.node.name},
@@ -382,6 +447,7 @@ void Controller::OnProcessExit(const runtime::ExitEvent& ev) {
 
 void Controller::SweepHealth() {
   const core::TimeMs now = clock_.Now();
+  ExpireReservations(now);
   for (const auto& [name, gs] : world_.servers()) {
     const LiveState& live = world_.Live(name);
     if (core::HealthDeadlinePassed(gs, live.started_ms, live.last_ping_ms, now))

@@ -7,8 +7,9 @@
 //
 // Durability: a mutating call's callback runs only after its write is committed.
 // Writes staged while the owner thread works through its queue are committed
-// together in one transaction (group commit); then the change feed of that commit
-// drives the next reconcile.
+// together in one transaction (group commit) by the committer thread, while the
+// owner thread goes on with the next batch; one commit is in flight at a time. The
+// change feed of each commit drives the next reconcile.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -21,7 +22,9 @@
 #include <string>
 #include <vector>
 
+#include "control/token_table.h"
 #include "control/world.h"
+#include "core/allocation.h"
 #include "core/clock.h"
 #include "core/fleet_reconciler.h"
 #include "core/port_registry.h"
@@ -32,6 +35,15 @@ namespace muster::control {
 
 template <typename T>
 using Callback = std::function<void(core::StatusOr<T>)>;
+
+// What an apply did, as kubectl says it.
+enum class ApplyOutcome { kCreated, kConfigured, kUnchanged };
+const char* ApplyOutcomeName(ApplyOutcome o);  // "created" | "configured" | "unchanged"
+template <typename T>
+struct Applied {
+  T object;
+  ApplyOutcome outcome;
+};
 using Done = std::function<void(core::Status)>;
 
 // The SDK layer's per-server endpoints, opened when a server gets its ports and
@@ -46,17 +58,28 @@ class SdkEndpoints {
 // A probe asking whether a port is bound on the host (runtime/host.h in production).
 using PortProbe = std::function<bool(int port, core::Protocol protocol)>;
 
+// What an allocation answers: the server as allocated and the session it is for.
+struct AllocationResult {
+  core::GameServer server;
+  std::string session_id;
+  bool replayed = false;  // the sessionId had been answered before; same server again
+};
+
 struct ControllerOptions {
   core::Node node;
+  TokenTable* tokens = nullptr;  // updated as tokens are created and revoked; may be null
   core::PortRange game_ports{7000, 8000};
   core::PortRange sdk_ports{9400, 11399};
   std::chrono::milliseconds health_sweep{500};
+  std::chrono::milliseconds fleet_coalesce{5};  // fleet reconciles wait this long to batch
 };
 
 class Controller {
  public:
-  Controller(boost::asio::io_context& owner, store::Store& store, runtime::Runtime& runtime,
-             const core::Clock& clock, PortProbe probe, ControllerOptions options);
+  // `committer` is run by one other thread; it alone calls Store::Commit (after Start).
+  Controller(boost::asio::io_context& owner, boost::asio::io_context& committer,
+             store::Store& store, runtime::Runtime& runtime, const core::Clock& clock,
+             PortProbe probe, ControllerOptions options);
   ~Controller();
 
   // Loads the store, re-adopts running game servers, rebuilds the port registry,
@@ -65,19 +88,35 @@ class Controller {
 
   // --- Management (any thread) ---
   // Creates or updates. A non-zero meta.version is a precondition (409 if stale).
-  void ApplyFleet(core::Fleet desired, Callback<core::Fleet> done);
+  void ApplyFleet(core::Fleet desired, Callback<Applied<core::Fleet>> done);
   void ScaleFleet(std::string name, int replicas, Callback<core::Fleet> done);
   void DeleteFleet(std::string name, Callback<core::Fleet> done);
   void GetFleet(std::string name, Callback<core::Fleet> done);
   void ListFleets(Callback<std::vector<core::Fleet>> done);
-  void ApplyGameServer(core::GameServer desired, Callback<core::GameServer> done);
+  void ApplyGameServer(core::GameServer desired, Callback<Applied<core::GameServer>> done);
   void DeleteGameServer(std::string name, Callback<core::GameServer> done);
   void GetGameServer(std::string name, Callback<core::GameServer> done);
   // `fleet` empty = all servers.
   void ListGameServers(std::string fleet, Callback<std::vector<core::GameServer>> done);
   std::string ReadLogs(const std::string& name, uint64_t max_bytes) const;
 
+  // --- Allocation (any thread) ---
+  // Picks a server (core::AllocationIndex), moves it to Allocated with the request's
+  // labels and annotations and records the session, all in one commit; answers once
+  // durable. A known sessionId answers the same server (replayed). ResourceExhausted
+  // when nothing matches; NotFound for an unknown fleet or buildID.
+  void Allocate(core::AllocationRequest req, Callback<AllocationResult> done);
+
+  // --- Tokens (any thread) ---
+  void CreateToken(core::ApiToken token, Callback<core::ApiToken> done);
+  void ListTokens(Callback<std::vector<core::ApiToken>> done);
+  void RevokeToken(std::string name, Callback<core::ApiToken> done);
+
   // --- SDK (any thread), on behalf of the named server ---
+  // Reserved for `seconds` (0 = until Ready/Allocate/Shutdown), then Ready again.
+  void SdkReserve(std::string name, int64_t seconds, Callback<core::GameServer> done);
+  // Self-allocation: Ready -> Allocated, stamping agones.dev/last-allocated.
+  void SdkAllocate(std::string name, Callback<core::GameServer> done);
   void SdkReady(std::string name, Callback<core::GameServer> done);
   void SdkHealth(std::string name, Callback<bool> done);
   void SdkShutdown(std::string name, Callback<core::GameServer> done);
@@ -91,11 +130,38 @@ class Controller {
   void Stage(store::Change change, Done on_durable = nullptr);
   void StageServer(core::GameServer gs, Done on_durable = nullptr);
   void StageFleet(core::Fleet fleet, Done on_durable = nullptr);
+  struct Batch {
+    std::vector<store::Change> changes;
+    std::vector<Done> waiters;
+    core::Status status;
+    std::chrono::steady_clock::time_point started;
+    std::chrono::steady_clock::duration took{};
+  };
+  // Commit statistics, logged at debug level every few seconds.
+  struct CommitStats {
+    long commits = 0, changes = 0;
+    std::chrono::steady_clock::duration busy{};
+    std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now();
+  };
+  CommitStats commit_stats_;
+  // What the change feed tells the owner thread about each committed change.
+  struct Touched {
+    store::Kind kind;
+    std::string name;
+    std::string fleet;  // a game server's fleet
+  };
+  void ScheduleFlush();
   void Flush();
+  void OnCommitDone(Batch& batch);
+  // Runs `done` once everything staged so far is durable (at once if nothing is).
+  void AfterDurable(Done done);
+  void ExpireReservations(core::TimeMs now);
+  void StartExternal(core::GameServer gs);
   void Reload();
-  void OnCommitted(const std::vector<store::Change>& committed);
+  void OnCommitted(const std::vector<Touched>& committed);
   void ScheduleReconcile();
   void ReconcileDirty();
+  void ReconcileDirtyFleets();
   void ReconcileFleet(const std::string& name);
   void ReconcileServer(const std::string& name);
   void AssignAndStart(core::GameServer gs);
@@ -111,6 +177,7 @@ class Controller {
   void OnOwner(F&& f);
 
   boost::asio::io_context& owner_;
+  boost::asio::io_context& committer_;
   store::Store& store_;
   runtime::Runtime& runtime_;
   const core::Clock& clock_;
@@ -124,11 +191,15 @@ class Controller {
   std::vector<store::Change> staged_;
   std::vector<Done> waiters_;
   bool flush_scheduled_ = false;
+  bool commit_in_flight_ = false;
   bool reconcile_scheduled_ = false;
+  bool fleet_reconcile_scheduled_ = false;
   std::set<std::string> dirty_fleets_;
   std::set<std::string> dirty_servers_;
   std::map<std::string, std::unique_ptr<boost::asio::steady_timer>> requeue_timers_;
   boost::asio::steady_timer health_timer_;
+  boost::asio::steady_timer fleet_timer_;
+  std::map<std::string, core::ApiToken> tokens_;  // by name
   bool stopping_all_ = false;  // StopAllProcesses ran: no restarts, no replacements
   std::function<void()> all_stopped_;
   std::mt19937_64 rng_;

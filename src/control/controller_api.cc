@@ -33,7 +33,16 @@ Done Answer(Callback<T> done, T value) {
 
 }  // namespace
 
-void Controller::ApplyFleet(Fleet desired, Callback<Fleet> done) {
+const char* ApplyOutcomeName(ApplyOutcome o) {
+  switch (o) {
+    case ApplyOutcome::kCreated: return "created";
+    case ApplyOutcome::kConfigured: return "configured";
+    case ApplyOutcome::kUnchanged: return "unchanged";
+  }
+  return "";
+}
+
+void Controller::ApplyFleet(Fleet desired, Callback<Applied<Fleet>> done) {
   boost::asio::post(owner_, [this, desired = std::move(desired), done = std::move(done)]() mutable {
     const std::string name = desired.meta.name;
     const Fleet* current = world_.FindFleet(name);
@@ -46,15 +55,16 @@ void Controller::ApplyFleet(Fleet desired, Callback<Fleet> done) {
       next.meta.labels = desired.meta.labels;
       next.meta.annotations = desired.meta.annotations;
       next.spec = desired.spec;
-      if (next == *current) return done(*current);  // nothing to change
+      if (next == *current) return done(Applied<Fleet>{*current, ApplyOutcome::kUnchanged});
     } else {
       next = std::move(desired);
       next.meta.version = 0;
       next.meta.created_ms = clock_.Now();
       next.status = {};
     }
+    const ApplyOutcome outcome = current ? ApplyOutcome::kConfigured : ApplyOutcome::kCreated;
     StageFleet(std::move(next));
-    waiters_.push_back(Answer<Fleet>(std::move(done), *world_.FindFleet(name)));
+    waiters_.push_back(Answer<Applied<Fleet>>(std::move(done), {*world_.FindFleet(name), outcome}));
   });
 }
 
@@ -105,7 +115,7 @@ void Controller::ListFleets(Callback<std::vector<Fleet>> done) {
   });
 }
 
-void Controller::ApplyGameServer(GameServer desired, Callback<GameServer> done) {
+void Controller::ApplyGameServer(GameServer desired, Callback<Applied<GameServer>> done) {
   boost::asio::post(owner_, [this, desired = std::move(desired), done = std::move(done)]() mutable {
     const std::string name = desired.meta.name;
     const GameServer* current = world_.FindServer(name);
@@ -124,18 +134,33 @@ void Controller::ApplyGameServer(GameServer desired, Callback<GameServer> done) 
       GameServer next = *current;
       next.meta.labels = desired.meta.labels;
       next.meta.annotations = desired.meta.annotations;
-      if (next == *current) return done(*current);
+      if (next == *current) return done(Applied<GameServer>{*current, ApplyOutcome::kUnchanged});
       StageServer(std::move(next));
     } else {
       GameServer next = std::move(desired);
       next.meta.version = 0;
       next.meta.created_ms = clock_.Now();
-      next.fleet.clear();
-      next.status = {};
+      core::GameServerStatus registered;  // a registered server brings its address and ports
+      if (next.external) {
+        registered.address = next.status.address;
+        registered.ports = next.status.ports;
+        if (!next.fleet.empty()) {
+          if (!world_.FindFleet(next.fleet))
+            return done(core::Status(core::Code::kNotFound, "fleet " + next.fleet + " not found",
+                                     "spec.fleet"));
+          next.meta.labels[core::kFleetLabel] = next.fleet;
+          next.meta.labels[core::kAgonesFleetLabel] = next.fleet;
+        }
+      } else {
+        next.fleet.clear();
+      }
+      next.status = registered;
       next.status.state_since_ms = next.meta.created_ms;
       StageServer(std::move(next));
     }
-    waiters_.push_back(Answer<GameServer>(std::move(done), *world_.FindServer(name)));
+    waiters_.push_back(Answer<Applied<GameServer>>(
+        std::move(done),
+        {*world_.FindServer(name), current ? ApplyOutcome::kConfigured : ApplyOutcome::kCreated}));
   });
 }
 
@@ -197,7 +222,10 @@ void Controller::SdkReady(std::string name, Callback<GameServer> done) {
     const GameServer* gs = world_.FindServer(name);
     if (auto refusal = SdkRefusal(gs, name)) return done(*refusal);
     if (gs->status.state == GameServerState::kReady) return done(*gs);
-    SetState(*gs, GameServerState::kReady, "", "", [this, name, done](Status s) {
+    GameServer next = *gs;
+    next.status.allocation.reset();  // Allocated -> Ready: the session is over; reuse
+    next.status.reserved_until_ms = 0;
+    SetState(std::move(next), GameServerState::kReady, "", "", [this, name, done](Status s) {
       if (!s.ok()) return done(s);
       const GameServer* now = world_.FindServer(name);
       if (!now) return done(core::NotFound("game server " + name + " not found"));
@@ -236,7 +264,7 @@ void Controller::StopAllProcesses(std::function<void()> done) {
     for (const auto& [name, gs] : world_.servers()) {
       if (!runtime_.IsRunning(name)) continue;
       any = true;
-      runtime_.Stop(name, std::chrono::seconds(gs.spec.termination_grace_s));
+      runtime_.Stop(name, std::chrono::seconds(gs.spec->termination_grace_s));
     }
     if (!any) std::exchange(all_stopped_, nullptr)();
   });

@@ -16,7 +16,8 @@ std::vector<const core::GameServer*> World::ServersOf(const std::string& fleet) 
   std::vector<const core::GameServer*> out;
   auto it = members_.find(fleet);
   if (it == members_.end()) return out;
-  for (const auto& name : it->second) out.push_back(&servers_.at(name));
+  out.reserve(it->second.size());
+  for (const auto& [name, gs] : it->second) out.push_back(gs);
   return out;
 }
 
@@ -28,9 +29,13 @@ void World::PutFleet(core::Fleet fleet) {
 void World::EraseFleet(const std::string& name) { fleets_.erase(name); }
 
 void World::PutServer(core::GameServer gs) {
-  if (!gs.fleet.empty()) members_[gs.fleet].insert(gs.meta.name);
+  index_.Update(gs);
   std::string name = gs.meta.name;
-  servers_[name] = std::move(gs);
+  core::GameServer& stored = servers_[name];
+  if (stored.status.allocation) sessions_.erase(stored.status.allocation->session_id);
+  stored = std::move(gs);
+  if (stored.status.allocation) sessions_[stored.status.allocation->session_id] = &stored;
+  if (!stored.fleet.empty()) members_[stored.fleet][name] = &stored;
 }
 
 void World::EraseServer(const std::string& name) {
@@ -43,8 +48,15 @@ void World::EraseServer(const std::string& name) {
       if (m->second.empty()) members_.erase(m);
     }
   }
+  if (it->second.status.allocation) sessions_.erase(it->second.status.allocation->session_id);
   servers_.erase(it);
   live_.erase(name);
+  index_.Remove(name);
+}
+
+const core::GameServer* World::FindSession(const std::string& session_id) const {
+  auto it = sessions_.find(session_id);
+  return it == sessions_.end() ? nullptr : it->second;
 }
 
 void World::Clear() {
@@ -52,6 +64,8 @@ void World::Clear() {
   servers_.clear();
   members_.clear();
   live_.clear();
+  index_ = core::AllocationIndex();
+  sessions_.clear();
 }
 
 }  // namespace muster::control

@@ -5,8 +5,10 @@
 #include <map>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "core/allocation.h"
 #include "core/model.h"
 
 namespace muster::control {
@@ -33,11 +35,23 @@ class World {
 
   LiveState& Live(const std::string& name) { return live_[name]; }
 
+  // Allocatable servers, kept in step with every Put/Erase of a server (so two
+  // allocations in one batch can never pick the same one).
+  const core::AllocationIndex& index() const { return index_; }
+  core::AllocationIndex& mutable_index() { return index_; }
+
+  // The server a session is on: every Allocated server's status.allocation.sessionId,
+  // kept in step with Put/Erase (so it is rebuilt from the store at start, too).
+  const core::GameServer* FindSession(const std::string& session_id) const;
+
  private:
   std::map<std::string, core::Fleet> fleets_;
   std::map<std::string, core::GameServer> servers_;
-  std::map<std::string, std::set<std::string>> members_;  // fleet -> its servers
+  // fleet -> its servers, pointing into servers_ (map nodes stay put until erased).
+  std::unordered_map<std::string, std::map<std::string, const core::GameServer*>> members_;
   std::map<std::string, LiveState> live_;
+  core::AllocationIndex index_;
+  std::unordered_map<std::string, const core::GameServer*> sessions_;
 };
 
 }  // namespace muster::control

@@ -13,12 +13,9 @@ bool IsStartFailure(const GameServer& gs) {
 // Lower sorts first for scale-down.
 int ScaleDownRank(GameServerState s) {
   switch (s) {
-    case GameServerState::kCreating:
-      return 0;
-    case GameServerState::kStarting:
-      return 1;
-    default:
-      return 2;  // Ready
+    case GameServerState::kCreating: return 0;
+    case GameServerState::kStarting: return 1;
+    default: return 2;  // Ready
   }
 }
 
@@ -110,6 +107,11 @@ ServerAction ReconcileServer(const GameServer& gs, const ServerObservation& seen
   if (IsTerminating(gs))
     return seen.process_running ? ServerAction::kStop : ServerAction::kFinalize;
   const GameServerState s = gs.status.state;
+  if (gs.external) {  // no process of ours: only registration and health apply
+    if (s == GameServerState::kCreating) return ServerAction::kAssignPortsAndStart;
+    if (ExpectsProcess(s) && seen.health_deadline_passed) return ServerAction::kMarkUnhealthy;
+    return ServerAction::kNone;
+  }
   if (s == GameServerState::kCreating) return ServerAction::kAssignPortsAndStart;
   if (ExpectsProcess(s)) {
     if (!seen.process_running) return ServerAction::kMarkExited;

@@ -37,6 +37,7 @@ FleetPlan ReconcileFleet(const Fleet& fleet, const std::vector<const GameServer*
 enum class ServerAction {
   kNone,
   kAssignPortsAndStart,  // Creating, not being deleted: assign ports, launch the process
+                         // (a registered external server: SDK ports only, then Ready)
   kStop,        // being deleted or shut down, process still running: SIGTERM → grace → SIGKILL
   kFinalize,    // being deleted or shut down and no process: delete the record, free ports
   kMarkExited,  // process gone while one was expected: Unhealthy, reason ProcessExited

@@ -6,28 +6,17 @@ namespace muster::core {
 
 const char* CodeName(Code code) {
   switch (code) {
-    case Code::kOk:
-      return "Ok";
-    case Code::kInvalidArgument:
-      return "InvalidArgument";
-    case Code::kUnauthenticated:
-      return "Unauthenticated";
-    case Code::kPermissionDenied:
-      return "PermissionDenied";
-    case Code::kNotFound:
-      return "NotFound";
-    case Code::kAlreadyExists:
-      return "AlreadyExists";
-    case Code::kFailedPrecondition:
-      return "FailedPrecondition";
-    case Code::kAborted:
-      return "Conflict";
-    case Code::kResourceExhausted:
-      return "ResourceExhausted";
-    case Code::kUnavailable:
-      return "Unavailable";
-    case Code::kInternal:
-      return "Internal";
+    case Code::kOk: return "Ok";
+    case Code::kInvalidArgument: return "InvalidArgument";
+    case Code::kUnauthenticated: return "Unauthenticated";
+    case Code::kPermissionDenied: return "PermissionDenied";
+    case Code::kNotFound: return "NotFound";
+    case Code::kAlreadyExists: return "AlreadyExists";
+    case Code::kFailedPrecondition: return "FailedPrecondition";
+    case Code::kAborted: return "Conflict";
+    case Code::kResourceExhausted: return "ResourceExhausted";
+    case Code::kUnavailable: return "Unavailable";
+    case Code::kInternal: return "Internal";
   }
   return "Unknown";
 }
@@ -45,25 +34,18 @@ Status Status::Invalid(std::vector<FieldError> problems) {
 
 const char* PortPolicyName(PortPolicy p) {
   switch (p) {
-    case PortPolicy::kDynamic:
-      return "Dynamic";
-    case PortPolicy::kStatic:
-      return "Static";
-    case PortPolicy::kPassthrough:
-      return "Passthrough";
-    case PortPolicy::kNone:
-      return "None";
+    case PortPolicy::kDynamic: return "Dynamic";
+    case PortPolicy::kStatic: return "Static";
+    case PortPolicy::kPassthrough: return "Passthrough";
+    case PortPolicy::kNone: return "None";
   }
   return "";
 }
 const char* ProtocolName(Protocol p) {
   switch (p) {
-    case Protocol::kUDP:
-      return "UDP";
-    case Protocol::kTCP:
-      return "TCP";
-    case Protocol::kTCPUDP:
-      return "TCPUDP";
+    case Protocol::kUDP: return "UDP";
+    case Protocol::kTCP: return "TCP";
+    case Protocol::kTCPUDP: return "TCPUDP";
   }
   return "";
 }
@@ -88,6 +70,31 @@ std::optional<Scheduling> ParseScheduling(const std::string& s) {
   return std::nullopt;
 }
 
+const char* AllocationSchedulingName(AllocationScheduling s) {
+  switch (s) {
+    case AllocationScheduling::kPacked: return "Packed";
+    case AllocationScheduling::kDistributed: return "Distributed";
+    case AllocationScheduling::kNewestNode: return "NewestNode";
+  }
+  return "";
+}
+
+std::optional<AllocationScheduling> ParseAllocationScheduling(const std::string& s) {
+  for (auto v : {AllocationScheduling::kPacked, AllocationScheduling::kDistributed,
+                 AllocationScheduling::kNewestNode})
+    if (s == AllocationSchedulingName(v)) return v;
+  return std::nullopt;
+}
+
+bool IsUuid(const std::string& s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
+}
+
 void ApplyDefaults(GameServerSpec& spec) {
   if (spec.ports.size() == 1 && spec.ports[0].name.empty()) spec.ports[0].name = "default";
   for (auto& port : spec.ports) {
@@ -106,17 +113,19 @@ void ApplyDefaults(Fleet& fleet) {
   fleet.spec.tmpl.spec.scheduling = fleet.spec.scheduling;
 }
 
-void ApplyDefaults(GameServer& gs) { ApplyDefaults(gs.spec); }
+void ApplyDefaults(GameServer& gs) { ApplyDefaults(gs.spec.mut()); }
 
 GameServer NewGameServerFromFleet(const Fleet& fleet, const std::string& name, TimeMs now) {
   GameServer gs;
   gs.meta.name = name;
   gs.meta.labels = fleet.spec.tmpl.labels;
   gs.meta.labels[kFleetLabel] = fleet.meta.name;
+  gs.meta.labels[kAgonesFleetLabel] = fleet.meta.name;
   gs.meta.annotations = fleet.spec.tmpl.annotations;
   gs.meta.created_ms = now;
-  gs.spec = fleet.spec.tmpl.spec;
-  gs.spec.scheduling = fleet.spec.scheduling;
+  GameServerSpec spec = fleet.spec.tmpl.spec;
+  spec.scheduling = fleet.spec.scheduling;
+  gs.spec = std::move(spec);
   gs.fleet = fleet.meta.name;
   gs.status.state = GameServerState::kCreating;
   gs.status.state_since_ms = now;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/shared.h"
 #include "core/state_machine.h"
 #include "core/status.h"
 
@@ -19,6 +20,8 @@ using TimeMs =
 
 inline constexpr const char* kApiVersion = "muster.dev/v1";
 inline constexpr const char* kFleetLabel = "muster.dev/fleet";
+// Also set on a fleet's servers, so matchmakers written for Agones select them unchanged.
+inline constexpr const char* kAgonesFleetLabel = "agones.dev/fleet";
 
 struct ObjectMeta {
   std::string name;
@@ -35,6 +38,8 @@ struct ObjectMeta {
 enum class PortPolicy { kDynamic, kStatic, kPassthrough, kNone };
 enum class Protocol { kUDP, kTCP, kTCPUDP };
 enum class Scheduling { kPacked, kDistributed };
+// Allocation adds Thundernetes' NewestNode (sessions land on the newest nodes so old ones drain).
+enum class AllocationScheduling { kPacked, kDistributed, kNewestNode };
 
 const char* PortPolicyName(PortPolicy p);
 const char* ProtocolName(Protocol p);
@@ -42,6 +47,8 @@ const char* SchedulingName(Scheduling s);
 std::optional<PortPolicy> ParsePortPolicy(const std::string& s);
 std::optional<Protocol> ParseProtocol(const std::string& s);
 std::optional<Scheduling> ParseScheduling(const std::string& s);
+const char* AllocationSchedulingName(AllocationScheduling s);
+std::optional<AllocationScheduling> ParseAllocationScheduling(const std::string& s);
 
 struct PortSpec {
   std::string name;
@@ -94,6 +101,16 @@ struct AssignedPort {
   bool operator==(const AssignedPort&) const = default;
 };
 
+// The session a server was allocated to (status.allocation), set in the same commit
+// as the move to Allocated and cleared when the server returns to Ready.
+struct AllocationInfo {
+  std::string session_id;
+  std::string session_cookie;
+  std::vector<std::string> initial_players;
+  TimeMs allocated_ms = 0;
+  bool operator==(const AllocationInfo&) const = default;
+};
+
 struct GameServerStatus {
   GameServerState state = GameServerState::kCreating;
   std::string node;
@@ -106,13 +123,21 @@ struct GameServerStatus {
   std::string reason;                // machine-readable cause of Error/Unhealthy
   std::string message;               // human-readable detail
   TimeMs state_since_ms = 0;
-  TimeMs ready_ms = 0;  // first time the server reported Ready; 0 = never
+  TimeMs ready_ms = 0;                       // first time the server reported Ready; 0 = never
+  std::optional<AllocationInfo> allocation;  // while Allocated through an allocation
+  TimeMs reserved_until_ms = 0;              // while Reserved: back to Ready then; 0 = until told
+  int64_t player_count = 0;
+  int64_t player_capacity = 0;
   bool operator==(const GameServerStatus&) const = default;
 };
 
 struct GameServer {
   ObjectMeta meta;
-  GameServerSpec spec;
+  // A server Muster does not start (`muster register`): it runs elsewhere at
+  // `status.address` and `status.ports`. It is allocatable like any other, takes SDK
+  // calls if it makes them, and on scale-down or delete is removed, never signalled.
+  bool external = false;
+  Shared<GameServerSpec> spec;  // immutable once the server exists: copies share it
   GameServerStatus status;
   std::string fleet;  // owning fleet, "" for a standalone server
   bool operator==(const GameServer&) const = default;
@@ -127,6 +152,7 @@ struct GameServerTemplate {
 
 struct FleetSpec {
   int replicas = 0;
+  std::string build_id;  // Thundernetes' buildID (a UUID), for /api/v1/allocate; "" = none
   Scheduling scheduling = Scheduling::kPacked;
   GameServerTemplate tmpl;
   bool operator==(const FleetSpec&) const = default;
@@ -150,6 +176,15 @@ struct Fleet {
   FleetSpec spec;
   FleetStatus status;
   bool operator==(const Fleet&) const = default;
+};
+
+// An API token. Only its SHA-256 is stored; the token itself is shown once, at creation.
+struct ApiToken {
+  std::string name;
+  std::string scope;  // admin | allocate | read
+  std::string sha256_hex;
+  TimeMs created_ms = 0;
+  bool operator==(const ApiToken&) const = default;
 };
 
 struct Node {
@@ -178,6 +213,9 @@ bool IsValidLabelValue(const std::string& value);
 
 // A new GameServer stamped from a fleet's template. Ports are not assigned yet.
 GameServer NewGameServerFromFleet(const Fleet& fleet, const std::string& name, TimeMs now);
+
+// True if `s` is a UUID in its canonical 8-4-4-4-12 hex form.
+bool IsUuid(const std::string& s);
 
 // Name of the environment variable that carries a named port: MUSTER_PORT_<NAME>,
 // upper-cased, anything not [A-Z0-9] turned into '_'.

@@ -147,6 +147,8 @@ std::vector<FieldError> Validate(const Fleet& fleet) {
     out.push_back({"spec.replicas", "must not be negative"});
   else if (fleet.spec.replicas > kMaxReplicas)
     out.push_back({"spec.replicas", "must be at most " + std::to_string(kMaxReplicas)});
+  if (!fleet.spec.build_id.empty() && !IsUuid(fleet.spec.build_id))
+    out.push_back({"spec.buildID", "must be a UUID (8-4-4-4-12 hex digits)"});
   CheckMeta(fleet.spec.tmpl.labels, fleet.spec.tmpl.annotations, "spec.template.metadata", out);
   for (const auto& p : fleet.spec.tmpl.spec.ports) {
     if (p.policy == PortPolicy::kStatic && fleet.spec.replicas > 1) {
@@ -165,7 +167,13 @@ std::vector<FieldError> Validate(const GameServer& gs) {
   std::vector<FieldError> out;
   CheckName(gs.meta.name, 63, out);
   CheckMeta(gs.meta.labels, gs.meta.annotations, "metadata", out);
-  auto spec_errors = Validate(gs.spec, "spec");
+  if (gs.external) {  // runs elsewhere: no process to check, only its health settings
+    CheckHealth(gs.spec->health, "spec.health", out);
+    if (!gs.fleet.empty() && !IsValidName(gs.fleet))
+      out.push_back({"spec.fleet", "not a valid fleet name"});
+    return out;
+  }
+  auto spec_errors = Validate(*gs.spec, "spec");
   out.insert(out.end(), spec_errors.begin(), spec_errors.end());
   return out;
 }

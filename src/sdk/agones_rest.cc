@@ -42,7 +42,7 @@ json AgonesGameServerJson(const core::GameServer& gs) {
   json addresses = json::array();
   if (!gs.status.address.empty())
     addresses.push_back({{"type", "InternalIP"}, {"address", gs.status.address}});
-  const auto& h = gs.spec.health;
+  const auto& h = gs.spec->health;
   return {
       {"object_meta",
        {{"name", gs.meta.name},
@@ -89,6 +89,34 @@ std::vector<api::Route> AgonesRestRoutes(control::Controller& c, const std::stri
        [&c, server](const Request& req, const Params&, Reply reply) {
          if (!BodyIsObject(req, true, reply)) return;
          c.SdkShutdown(server, Empty<core::GameServer>(reply));
+       }},
+      {http::post, "/allocate", Scope::kPublic,
+       [&c, server](const Request& req, const Params&, Reply reply) {
+         if (!BodyIsObject(req, true, reply)) return;
+         c.SdkAllocate(server, Empty<core::GameServer>(reply));
+       }},
+      {http::post, "/reserve", Scope::kPublic,
+       [&c, server](const Request& req, const Params&, Reply reply) {
+         json body = json::parse(req.body(), nullptr, false);
+         // Duration{seconds}: int64, so a string in gateway JSON; a number is accepted too.
+         int64_t seconds = -1;
+         if (body.is_object() && body.contains("seconds")) {
+           const json& v = body["seconds"];
+           if (v.is_number_integer())
+             seconds = v.get<int64_t>();
+           else if (v.is_string()) {
+             try {
+               seconds = std::stoll(v.get<std::string>());
+             } catch (...) {
+             }
+           }
+         } else if (body.is_object()) {
+           seconds = 0;  // unset = until further notice
+         }
+         if (seconds < 0)
+           return reply(api::ErrorResponse(
+               400, "InvalidArgument", "seconds must be a whole number, not negative", "seconds"));
+         c.SdkReserve(server, seconds, Empty<core::GameServer>(reply));
        }},
       {http::get, "/gameserver", Scope::kPublic,
        [&c, server](const Request&, const Params&, Reply reply) {

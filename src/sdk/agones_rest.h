@@ -13,7 +13,7 @@
 
 namespace muster::sdk {
 
-// Routes for `server`: POST /ready, POST /health, POST /shutdown, GET /gameserver.
+// Routes for `server`: POST /ready, /health, /shutdown, /allocate, /reserve; GET /gameserver.
 std::vector<api::Route> AgonesRestRoutes(control::Controller& controller,
                                          const std::string& server);
 

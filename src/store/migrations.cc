@@ -14,6 +14,10 @@ const std::vector<Migration>& Migrations() {
        "  body    TEXT    NOT NULL,"  // the object as the API shows it (JSON)
        "  PRIMARY KEY (kind, name)"
        ") WITHOUT ROWID;"},
+      {2, "spec column: the spec apart from metadata and status, so status writes stay small",
+       "ALTER TABLE objects ADD COLUMN spec TEXT;"  // NULL for kinds without a spec
+       "UPDATE objects SET spec = json_extract(body, '$.spec'), body = json_remove(body, '$.spec')"
+       "  WHERE json_type(body, '$.spec') = 'object';"},
   };
   return kMigrations;
 }

@@ -2,7 +2,10 @@
 
 #include <sqlite3.h>
 
+#include <optional>
+
 #include "codec/json_codec.h"
+#include "codec/stored_text.h"
 
 namespace muster::store {
 namespace {
@@ -10,15 +13,35 @@ namespace {
 using core::Code;
 using core::Status;
 
-std::string EncodeBody(const Change& c) {
+struct Encoded {
+  std::string body;
+  std::optional<std::string> spec;  // nullopt: leave the stored spec as it is (or none)
+};
+
+// The text to store. The spec goes in its own column; a GameServer update leaves it be.
+Encoded EncodeBody(const Change& c) {
+  auto split = [](codec::json j) {
+    Encoded e;
+    if (j.contains("spec")) {
+      e.spec = j["spec"].dump();
+      j.erase("spec");
+    }
+    e.body = j.dump();
+    return e;
+  };
   return std::visit(
-      [](const auto& obj) -> std::string {
+      [&](const auto& obj) -> Encoded {
         using T = std::decay_t<decltype(obj)>;
-        if constexpr (std::is_same_v<T, core::Fleet>) return codec::EncodeFleet(obj).dump();
-        if constexpr (std::is_same_v<T, core::GameServer>)
-          return codec::EncodeGameServer(obj).dump();
-        if constexpr (std::is_same_v<T, core::Node>) return codec::EncodeNode(obj).dump();
-        return "{}";
+        if constexpr (std::is_same_v<T, core::Fleet>) return split(codec::EncodeFleet(obj));
+        if constexpr (std::is_same_v<T, core::GameServer>) {
+          if (c.expected_version != 0) return {codec::StoredGameServerText(obj), std::nullopt};
+          return split(codec::EncodeGameServer(obj));
+        }
+        if constexpr (std::is_same_v<T, core::Node>)
+          return {codec::EncodeNode(obj).dump(), std::nullopt};
+        if constexpr (std::is_same_v<T, core::ApiToken>)
+          return {codec::EncodeToken(obj).dump(), std::nullopt};
+        return {"{}", std::nullopt};
       },
       c.object);
 }
@@ -37,12 +60,10 @@ void SetVersion(Change& c, uint64_t version) {
 
 const char* KindName(Kind kind) {
   switch (kind) {
-    case Kind::kFleet:
-      return "Fleet";
-    case Kind::kGameServer:
-      return "GameServer";
-    case Kind::kNode:
-      return "Node";
+    case Kind::kFleet: return "Fleet";
+    case Kind::kGameServer: return "GameServer";
+    case Kind::kNode: return "Node";
+    case Kind::kToken: return "Token";
   }
   return "";
 }
@@ -60,6 +81,11 @@ Change Change::Put(core::GameServer gs) {
 Change Change::Put(core::Node n, uint64_t expected_version) {
   Change c{Op::kPut, Kind::kNode, n.name, expected_version, {}};
   c.object = std::move(n);
+  return c;
+}
+Change Change::Put(core::ApiToken t) {
+  Change c{Op::kPut, Kind::kToken, t.name, 0, {}};
+  c.object = std::move(t);
   return c;
 }
 Change Change::Delete(Kind kind, std::string name, uint64_t expected_version) {
@@ -102,7 +128,8 @@ core::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
 }
 
 SqliteStore::~SqliteStore() {
-  for (sqlite3_stmt* st : {insert_, update_, delete_}) sqlite3_finalize(st);
+  for (sqlite3_stmt* st : {insert_, update_, update_spec_, delete_, begin_, commit_, rollback_})
+    sqlite3_finalize(st);
   sqlite3_close(db_);
 }
 
@@ -122,10 +149,16 @@ Status SqliteStore::Prepare() {
     sqlite3_stmt** st;
     const char* sql;
   } stmts[] = {
-      {&insert_, "INSERT INTO objects(kind, name, version, body) VALUES(?1, ?2, ?3, ?4)"},
+      {&insert_, "INSERT INTO objects(kind, name, version, body, spec) VALUES(?1, ?2, ?3, ?4, ?6)"},
       {&update_,
        "UPDATE objects SET version = ?3, body = ?4 WHERE kind = ?1 AND name = ?2 AND version = ?5"},
+      {&update_spec_,
+       "UPDATE objects SET version = ?3, body = ?4, spec = ?6 WHERE kind = ?1 AND name = ?2 AND "
+       "version = ?5"},
       {&delete_, "DELETE FROM objects WHERE kind = ?1 AND name = ?2 AND version = ?3"},
+      {&begin_, "BEGIN IMMEDIATE"},
+      {&commit_, "COMMIT"},
+      {&rollback_, "ROLLBACK"},
   };
   for (auto& s : stmts)
     if (sqlite3_prepare_v3(db_, s.sql, -1, SQLITE_PREPARE_PERSISTENT, s.st, nullptr) != SQLITE_OK)
@@ -151,7 +184,8 @@ Status SqliteStore::Error(const std::string& what) const {
 core::StatusOr<Snapshot> SqliteStore::Load() {
   Snapshot snap;
   sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_, "SELECT kind, name, version, body FROM objects ORDER BY kind, name",
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT kind, name, version, body, spec FROM objects ORDER BY kind, name",
                          -1, &st, nullptr) != SQLITE_OK)
     return Error("load");
   int rc;
@@ -161,6 +195,10 @@ core::StatusOr<Snapshot> SqliteStore::Load() {
     auto body = codec::json::parse(reinterpret_cast<const char*>(sqlite3_column_text(st, 3)),
                                    nullptr, false);
     if (body.is_discarded()) continue;
+    if (const unsigned char* spec = sqlite3_column_text(st, 4)) {
+      auto parsed = codec::json::parse(reinterpret_cast<const char*>(spec), nullptr, false);
+      if (!parsed.is_discarded()) body["spec"] = std::move(parsed);
+    }
     if (kind == "Fleet") {
       auto f = codec::DecodeFleet(body, codec::Mode::kStored);
       if (!f.ok()) continue;
@@ -171,6 +209,8 @@ core::StatusOr<Snapshot> SqliteStore::Load() {
       if (!gs.ok()) continue;
       gs->meta.version = version;
       snap.gameservers.push_back(std::move(*gs));
+    } else if (kind == "Token") {
+      snap.tokens.push_back(codec::DecodeToken(body));
     } else if (kind == "Node") {
       snap.nodes.push_back({body.value("name", ""), body.value("address", "")});
       snap.node_versions.push_back(version);
@@ -184,18 +224,21 @@ core::StatusOr<Snapshot> SqliteStore::Load() {
 Status SqliteStore::Apply(Change& c) {
   const char* kind = KindName(c.kind);
   sqlite3_stmt* st;
+  Encoded enc;
   if (c.op == Change::Op::kDelete) {
     st = delete_;
     sqlite3_bind_int64(st, 3, static_cast<sqlite3_int64>(c.expected_version));
   } else {
-    st = c.expected_version == 0 ? insert_ : update_;
-    std::string body = EncodeBody(c);
+    enc = EncodeBody(c);
+    st = c.expected_version == 0 ? insert_ : enc.spec ? update_spec_ : update_;
     sqlite3_bind_int64(st, 3, static_cast<sqlite3_int64>(c.expected_version + 1));
-    sqlite3_bind_text(st, 4, body.data(), static_cast<int>(body.size()), SQLITE_TRANSIENT);
-    if (st == update_) sqlite3_bind_int64(st, 5, static_cast<sqlite3_int64>(c.expected_version));
+    sqlite3_bind_text(st, 4, enc.body.data(), static_cast<int>(enc.body.size()), SQLITE_STATIC);
+    if (st != insert_) sqlite3_bind_int64(st, 5, static_cast<sqlite3_int64>(c.expected_version));
+    if (enc.spec)
+      sqlite3_bind_text(st, 6, enc.spec->data(), static_cast<int>(enc.spec->size()), SQLITE_STATIC);
   }
   sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, c.name.data(), static_cast<int>(c.name.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 2, c.name.data(), static_cast<int>(c.name.size()), SQLITE_STATIC);
   int rc = sqlite3_step(st);
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
@@ -209,17 +252,23 @@ Status SqliteStore::Apply(Change& c) {
   return core::OkStatus();
 }
 
+Status SqliteStore::Step(sqlite3_stmt* st) {
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? core::OkStatus() : Error("transaction");
+}
+
 Status SqliteStore::Commit(std::vector<Change>& changes) {
   if (changes.empty()) return core::OkStatus();
-  if (Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  if (Status s = Step(begin_); !s.ok()) return s;
   for (Change& c : changes) {
     if (Status s = Apply(c); !s.ok()) {
-      Exec("ROLLBACK");
+      Step(rollback_);
       return s;
     }
   }
-  if (Status s = Exec("COMMIT"); !s.ok()) {
-    Exec("ROLLBACK");
+  if (Status s = Step(commit_); !s.ok()) {
+    Step(rollback_);
     return s;
   }
   for (Change& c : changes)

@@ -29,12 +29,17 @@ class SqliteStore : public Store {
   core::Status Prepare();
   core::Status Apply(Change& change);
   core::Status Exec(const char* sql);
+  core::Status Step(sqlite3_stmt* st);
   core::Status Error(const std::string& what) const;
 
   sqlite3* db_;
   sqlite3_stmt* insert_ = nullptr;
-  sqlite3_stmt* update_ = nullptr;
+  sqlite3_stmt* update_ = nullptr;       // body only
+  sqlite3_stmt* update_spec_ = nullptr;  // body and spec
   sqlite3_stmt* delete_ = nullptr;
+  sqlite3_stmt* begin_ = nullptr;
+  sqlite3_stmt* commit_ = nullptr;
+  sqlite3_stmt* rollback_ = nullptr;
   std::vector<ChangeFeedHandler> handlers_;
 };
 

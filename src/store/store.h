@@ -11,22 +11,26 @@
 
 namespace muster::store {
 
-enum class Kind { kFleet, kGameServer, kNode };
+enum class Kind { kFleet, kGameServer, kNode, kToken };
 const char* KindName(Kind kind);
 
 // One write in a commit. `expected_version` is the version the writer read: 0 means
 // "must not exist yet". A put stores the object with version expected_version + 1.
+// A GameServer's spec is immutable once created: updates of one store its metadata and
+// status only (which keeps the frequent state changes small).
 struct Change {
   enum class Op { kPut, kDelete };
   Op op = Op::kPut;
   Kind kind = Kind::kGameServer;
   std::string name;
   uint64_t expected_version = 0;
-  std::variant<std::monostate, core::Fleet, core::GameServer, core::Node> object;  // for kPut
+  std::variant<std::monostate, core::Fleet, core::GameServer, core::Node, core::ApiToken>
+      object;  // for kPut (and, for the change feed, the deleted object when known)
 
   static Change Put(core::Fleet f);
   static Change Put(core::GameServer gs);
   static Change Put(core::Node n, uint64_t expected_version);
+  static Change Put(core::ApiToken t);  // tokens are written once
   static Change Delete(Kind kind, std::string name, uint64_t expected_version);
 };
 
@@ -35,6 +39,7 @@ struct Snapshot {
   std::vector<core::GameServer> gameservers;
   std::vector<core::Node> nodes;
   std::vector<uint64_t> node_versions;  // parallel to `nodes`
+  std::vector<core::ApiToken> tokens;
 };
 
 // A committed batch, as the change feed delivers it: objects carry their new versions.

@@ -23,6 +23,14 @@ TEST(Cli, ApplyGetDescribeScaleLogsDelete) {
   ASSERT_EQ(muster.Cli({"apply", "-f", manifest}, &out, &err), 0) << err;
   EXPECT_EQ(out, "fleet/cli-echo created\n");
   ASSERT_EQ(muster.Cli({"apply", "-f", manifest}, &out, &err), 0) << err;
+  EXPECT_EQ(out, "fleet/cli-echo unchanged\n");
+  {
+    json changed = EchoFleet("cli-echo", 2);
+    changed["metadata"]["labels"] = {{"tier", "gold"}};
+    std::ofstream f(manifest);
+    f << changed.dump();
+  }
+  ASSERT_EQ(muster.Cli({"apply", "-f", manifest}, &out, &err), 0) << err;
   EXPECT_EQ(out, "fleet/cli-echo configured\n");
 
   ASSERT_TRUE(PollUntil([&] { return muster.InState("cli-echo", "Ready").size() == 2; }, 30s));

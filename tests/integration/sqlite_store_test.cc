@@ -29,8 +29,8 @@ class SqliteStoreTest : public ::testing::Test {
     core::GameServer gs;
     gs.meta.name = name;
     gs.fleet = fleet;
-    gs.spec.containers = 1;
-    gs.spec.pod_template_json = R"({"spec":{"containers":[{"command":["x"],"name":"c"}]}})";
+    gs.spec.mut().containers = 1;
+    gs.spec.mut().pod_template_json = R"({"spec":{"containers":[{"command":["x"],"name":"c"}]}})";
     gs.status.pid = 77;
     return gs;
   }

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "codec/json_codec.h"
+#include "codec/stored_text.h"
 #include "codec/yaml.h"
 
 namespace muster::codec {
@@ -47,10 +48,10 @@ TEST(Codec, StoredGameServerRoundTrips) {
   gs.meta.created_ms = 1'700'000'000'123;
   gs.meta.deletion_ms = 1'700'000'100'456;
   gs.fleet = "echo";
-  gs.spec.ports = {{"game", core::PortPolicy::kDynamic, 0, 0, core::Protocol::kUDP}};
-  gs.spec.containers = 1;
-  gs.spec.pod_template_json = R"({"spec":{"containers":[{"command":["x"],"name":"c"}]}})";
-  gs.spec.process.command = {"x"};
+  gs.spec.mut().ports = {{"game", core::PortPolicy::kDynamic, 0, 0, core::Protocol::kUDP}};
+  gs.spec.mut().containers = 1;
+  gs.spec.mut().pod_template_json = R"({"spec":{"containers":[{"command":["x"],"name":"c"}]}})";
+  gs.spec.mut().process.command = {"x"};
   gs.status.state = core::GameServerState::kAllocated;
   gs.status.node = "n1";
   gs.status.address = "10.0.0.1";
@@ -63,6 +64,13 @@ TEST(Codec, StoredGameServerRoundTrips) {
   gs.status.message = "m";
   gs.status.state_since_ms = 1'700'000'000'999;
   gs.status.ready_ms = 1'700'000'000'500;
+  gs.status.allocation =
+      core::AllocationInfo{"s-1", "cookie \"quoted\"", {"p1", "p2"}, 1'700'000'000'700};
+  gs.status.reserved_until_ms = 1'700'000'009'000;
+  gs.status.player_count = 3;
+  gs.status.player_capacity = 10;
+  // The store's fast writer says exactly what the general encoder says.
+  EXPECT_EQ(json::parse(StoredGameServerText(gs)), EncodeGameServer(gs, /*with_spec=*/false));
   auto back = DecodeGameServer(EncodeGameServer(gs), Mode::kStored);
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_EQ(*back, gs);

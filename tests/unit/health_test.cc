@@ -8,7 +8,7 @@ namespace {
 GameServer Server(GameServerState state) {
   GameServer gs;
   gs.status.state = state;
-  gs.spec.health = {false, 5, 2, 3};  // first check after 5 s; 3 periods of 2 s
+  gs.spec.mut().health = {false, 5, 2, 3};  // first check after 5 s; 3 periods of 2 s
   return gs;
 }
 
@@ -25,7 +25,7 @@ TEST(Health, DeadlineCountsFromInitialDelayThenFromLastPing) {
 
 TEST(Health, NotCheckedWhenDisabledOrNotRunningOrTerminating) {
   GameServer gs = Server(GameServerState::kReady);
-  gs.spec.health.disabled = true;
+  gs.spec.mut().health.disabled = true;
   EXPECT_EQ(HealthDeadline(gs, 0, 0), 0);
   for (auto s : {GameServerState::kCreating, GameServerState::kShutdown,
                  GameServerState::kUnhealthy, GameServerState::kError})

@@ -172,8 +172,8 @@ spec:
       containers: [{name: c, command: [x]}]
 )"));
   ASSERT_TRUE(gs.ok()) << gs.status().message();
-  EXPECT_EQ(gs->spec.ports[0].name, "default") << "a single unnamed port is called default";
-  EXPECT_TRUE(gs->spec.health.disabled);
+  EXPECT_EQ(gs->spec->ports[0].name, "default") << "a single unnamed port is called default";
+  EXPECT_TRUE(gs->spec->health.disabled);
   auto missing = DecodeGameServer(
       Doc("apiVersion: muster.dev/v1\nkind: GameServer\nmetadata: {name: solo}\nspec: {}\n"));
   EXPECT_EQ(missing.status().field(), "spec.template");

@@ -1,0 +1,303 @@
+// Allocation load generator.
+//
+//   build/bin/bench_alloc [--door native|agones|thundernetes] [--connections 64]
+//                         [--seconds 10] [--pool 1000] [--addr HOST:PORT --token T]
+//
+// Without --addr it starts its own `muster serve` (fresh data dir) with a fleet of
+// --pool muster-echo processes. N keep-alive connections allocate as fast as the
+// answers come; each allocated server is handed back (POST /ready on its own SDK
+// port, the way a game server ends a match) so that a fixed pool sustains any
+// duration. Every allocation and every return takes the durable path.
+//
+// Prints throughput, latency percentiles, 429s, errors and duplicates (a server
+// handed out again before it was handed back). One load client shares the 2 cores
+// with Muster: the numbers include that cost.
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
+
+#include "support/muster_process.h"
+#include "support/poll.h"
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::awaitable;
+using asio::use_awaitable;
+using asio::ip::tcp;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Options {
+  std::string door = "native";
+  int connections = 64;
+  double seconds = 10;
+  int pool = 1000;
+  std::string addr;
+  std::string token;
+};
+
+struct Stats {
+  std::vector<double> latencies_ms;
+  long ok = 0, exhausted = 0, errors = 0, duplicates = 0, returns = 0, return_errors = 0;
+  std::set<std::string> in_use;  // allocated and not yet handed back
+};
+
+std::string Target(const Options& o) {
+  if (o.door == "agones") return "/gameserverallocation";
+  if (o.door == "thundernetes") return "/api/v1/allocate";
+  return "/v1/allocations";
+}
+
+std::string Uuid(uint64_t a, uint64_t b) {
+  char buf[40];
+  std::snprintf(
+      buf, sizeof buf, "%08llx-%04llx-4%03llx-8%03llx-%012llx",
+      static_cast<unsigned long long>(a >> 32), static_cast<unsigned long long>((a >> 16) & 0xffff),
+      static_cast<unsigned long long>(a & 0xfff), static_cast<unsigned long long>(b >> 48 & 0xfff),
+      static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return buf;
+}
+
+std::string Body(const Options& o, const std::string& build_id, int worker, long n) {
+  if (o.door == "agones")
+    return R"({"namespace":"default","gameServerSelectors":[{"matchLabels":{"agones.dev/fleet":"bench"}}]})";
+  if (o.door == "thundernetes")
+    return json{{"buildID", build_id},
+                {"sessionID", Uuid(static_cast<uint64_t>(worker) << 40 | 0xbe11, n)}}
+        .dump();
+  return json{{"fleet", "bench"},
+              {"sessionId", "w" + std::to_string(worker) + "-" + std::to_string(n)}}
+      .dump();
+}
+
+// The server name in an answer, whatever the door.
+std::string ServerOf(const Options& o, const json& answer,
+                     const std::map<std::string, std::string>& by_address) {
+  if (o.door == "agones") return answer.value("gameServerName", "");
+  if (o.door == "thundernetes") {  // no name in Thundernetes' answer: the port identifies it
+    std::string ports = answer.value("Ports", "");
+    auto it = by_address.find(ports.substr(ports.find(':') + 1));
+    return it == by_address.end() ? "" : it->second;
+  }
+  return answer.value("gameServer", "");
+}
+
+class Load {
+ public:
+  Load(asio::io_context& io, Options o, std::string host, int port, std::string build_id,
+       std::map<std::string, int> sdk_ports, std::map<std::string, std::string> by_game_port)
+      : io_(io),
+        o_(std::move(o)),
+        host_(std::move(host)),
+        port_(port),
+        build_id_(std::move(build_id)),
+        sdk_ports_(std::move(sdk_ports)),
+        by_game_port_(std::move(by_game_port)) {}
+
+  void Run() {
+    end_ = Clock::now() +
+           std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o_.seconds));
+    for (int i = 0; i < o_.connections; ++i) asio::co_spawn(io_, Worker(i), asio::detached);
+    started_ = Clock::now();
+    io_.run();
+    elapsed_ = std::chrono::duration<double>(Clock::now() - started_).count();
+  }
+
+  void Report() {
+    auto& l = stats_.latencies_ms;
+    std::sort(l.begin(), l.end());
+    auto pct = [&](double p) {
+      return l.empty() ? 0.0 : l[std::min(l.size() - 1, static_cast<size_t>(p * l.size()))];
+    };
+    json out = {{"benchmark", "alloc"},
+                {"door", o_.door},
+                {"connections", o_.connections},
+                {"seconds", elapsed_},
+                {"allocations", stats_.ok},
+                {"allocations_per_s", stats_.ok / elapsed_},
+                {"p50_ms", pct(0.50)},
+                {"p99_ms", pct(0.99)},
+                {"p999_ms", pct(0.999)},
+                {"max_ms", l.empty() ? 0 : l.back()},
+                {"exhausted_429", stats_.exhausted},
+                {"errors", stats_.errors},
+                {"duplicates", stats_.duplicates},
+                {"returns", stats_.returns},
+                {"return_errors", stats_.return_errors}};
+    std::cout << out.dump() << std::endl;
+  }
+
+ private:
+  awaitable<void> Worker(int id) {
+    beast::tcp_stream stream(io_);
+    co_await stream.async_connect(tcp::endpoint(asio::ip::make_address(host_), port_),
+                                  use_awaitable);
+    stream.socket().set_option(tcp::no_delay(true));
+    beast::flat_buffer buf;
+    for (long n = 0; Clock::now() < end_; ++n) {
+      http::request<http::string_body> req{http::verb::post, Target(o_), 11};
+      req.set(http::field::host, host_);
+      req.set(http::field::authorization, "Bearer " + o_.token);
+      req.set(http::field::content_type, "application/json");
+      req.body() = Body(o_, build_id_, id, n);
+      req.keep_alive(true);
+      req.prepare_payload();
+      auto t0 = Clock::now();
+      co_await http::async_write(stream, req, use_awaitable);
+      http::response<http::string_body> res;
+      co_await http::async_read(stream, buf, res, use_awaitable);
+      double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+      int status = res.result_int();
+      if (status == 200 || status == 201) {
+        stats_.latencies_ms.push_back(ms);
+        ++stats_.ok;
+        std::string server = ServerOf(o_, json::parse(res.body(), nullptr, false), by_game_port_);
+        if (!stats_.in_use.insert(server).second) ++stats_.duplicates;
+        asio::co_spawn(io_, HandBack(server), asio::detached);
+      } else if (status == 429) {
+        ++stats_.exhausted;
+      } else {
+        if (stats_.errors++ < 3) std::cerr << "HTTP " << status << ": " << res.body();
+      }
+    }
+  }
+
+  // POST /ready on the server's own SDK port: Allocated -> Ready, the session is over.
+  awaitable<void> HandBack(std::string server) {
+    auto it = sdk_ports_.find(server);
+    if (it == sdk_ports_.end()) {
+      if (stats_.return_errors++ < 3) std::cerr << "no SDK port known for \"" << server << "\"\n";
+      co_return;
+    }
+    auto& conn = sdk_conns_[server];
+    // From the moment /ready is sent Muster may hand the server out again, so it is no
+    // longer "in use" here: a duplicate is a second answer before this point.
+    stats_.in_use.erase(server);
+    try {
+      if (!conn) {
+        conn = std::make_unique<beast::tcp_stream>(io_);
+        co_await conn->async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), it->second),
+                                     use_awaitable);
+      }
+      http::request<http::string_body> req{http::verb::post, "/ready", 11};
+      req.set(http::field::host, "localhost");
+      req.body() = "{}";
+      req.keep_alive(true);
+      req.prepare_payload();
+      co_await http::async_write(*conn, req, use_awaitable);
+      beast::flat_buffer buf;
+      http::response<http::string_body> res;
+      co_await http::async_read(*conn, buf, res, use_awaitable);
+      if (res.result_int() == 200)
+        ++stats_.returns;
+      else
+        ++stats_.return_errors;
+    } catch (const std::exception& e) {
+      conn.reset();
+      if (stats_.return_errors++ < 3)
+        std::cerr << "hand-back of " << server << ": " << e.what() << "\n";
+    }
+  }
+
+  asio::io_context& io_;
+  Options o_;
+  std::string host_;
+  int port_;
+  std::string build_id_;
+  std::map<std::string, int> sdk_ports_;
+  std::map<std::string, std::string> by_game_port_;
+  std::map<std::string, std::unique_ptr<beast::tcp_stream>> sdk_conns_;
+  Stats stats_;
+  Clock::time_point end_, started_;
+  double elapsed_ = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--door")
+      o.door = v;
+    else if (k == "--connections")
+      o.connections = std::stoi(v);
+    else if (k == "--seconds")
+      o.seconds = std::stod(v);
+    else if (k == "--pool")
+      o.pool = std::stoi(v);
+    else if (k == "--addr")
+      o.addr = v;
+    else if (k == "--token")
+      o.token = v;
+    else {
+      std::cerr << "unknown flag " << k << "\n";
+      return 2;
+    }
+  }
+  if (o.door != "native" && o.door != "agones" && o.door != "thundernetes") {
+    std::cerr << "--door must be native, agones or thundernetes\n";
+    return 2;
+  }
+  const std::string build_id = "6a4f8c1e-0b7d-4e2a-9c3f-5d1e2b3a4c5d";
+  std::unique_ptr<muster::testing::MusterProcess> own;
+  if (o.addr.empty()) {
+    own = std::make_unique<muster::testing::MusterProcess>(
+        muster::testing::ServeConfig{"30000-31999", "32000-35999", {"--log-level", "warn"}});
+    if (!own->Start()) return 1;
+    o.addr = own->addr();
+    o.token = own->token();
+    json fleet = muster::testing::EchoFleet("bench", o.pool);
+    fleet["spec"]["buildID"] = build_id;
+    fleet["spec"]["template"]["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"] =
+        "2000";
+    int status = 0;
+    own->Call("POST", "/v1/fleets", fleet, &status);
+    if (status != 201) return 1;
+    std::cerr << "waiting for " << o.pool << " Ready echo servers...\n";
+    if (!muster::testing::PollUntil(
+            [&] {
+              return own->Call("GET", "/v1/fleets/bench")["status"].value("readyReplicas", 0) >=
+                     o.pool;
+            },
+            120s, 100ms))
+      return 1;
+  }
+  auto hp = muster::api::ParseAddress(o.addr).value();
+  muster::api::HttpClient client(hp.first, hp.second, o.token);
+  auto list = client.Send(http::verb::get, "/v1/gameservers?fleet=bench");
+  if (!list.ok() || list->status != 200) {
+    std::cerr << "cannot list the bench fleet's servers\n";
+    return 1;
+  }
+  std::map<std::string, int> sdk_ports;
+  std::map<std::string, std::string> by_game_port;
+  const json listed = json::parse(list->body);
+  for (const json& gs : listed["items"]) {
+    std::string name = gs["metadata"]["name"];
+    sdk_ports[name] = gs["status"]["sdkPorts"]["http"];
+    if (!gs["status"]["ports"].empty())
+      by_game_port[std::to_string(gs["status"]["ports"][0]["port"].get<int>())] = name;
+  }
+  std::cerr << "pool: " << sdk_ports.size() << " servers\n";
+  asio::io_context io(1);
+  Load load(io, o, hp.first, hp.second, build_id, std::move(sdk_ports), std::move(by_game_port));
+  load.Run();
+  load.Report();
+  return 0;
+}

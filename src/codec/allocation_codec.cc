@@ -1,0 +1,251 @@
+#include "codec/allocation_codec.h"
+
+#include "codec/field_reader.h"
+
+namespace muster::codec {
+namespace {
+
+using core::FieldError;
+
+std::optional<core::GameServerState> ParseSelectorState(const json& v) {
+  if (v.is_string()) {
+    std::string s = v.get<std::string>();
+    if (s == "Ready" || s == "READY") return core::GameServerState::kReady;
+    if (s == "Allocated" || s == "ALLOCATED") return core::GameServerState::kAllocated;
+  } else if (v.is_number_integer()) {  // the gateway also accepts enum numbers
+    if (v.get<int>() == 0) return core::GameServerState::kReady;
+    if (v.get<int>() == 1) return core::GameServerState::kAllocated;
+  }
+  return std::nullopt;
+}
+
+// uint64 in gateway JSON may come as a number or a string.
+std::optional<int64_t> Count(FieldReader& r, const char* key) {
+  const json* v = r.Raw(key);
+  if (!v) return std::nullopt;
+  if (v->is_number_integer() && v->get<int64_t>() >= 0) return v->get<int64_t>();
+  if (v->is_string()) {
+    try {
+      size_t used = 0;
+      int64_t n = std::stoll(v->get<std::string>(), &used);
+      if (used == v->get<std::string>().size() && n >= 0) return n;
+    } catch (...) {
+    }
+  }
+  r.Error(r.PathOf(key), "must be a whole number, not negative");
+  return std::nullopt;
+}
+
+core::GameServerSelector DecodeSelector(const json& j, const std::string& path, bool agones,
+                                        std::vector<FieldError>& errors) {
+  FieldReader r(&j, path, &errors);
+  core::GameServerSelector sel;
+  sel.match_labels = r.StringMap("matchLabels").value_or(core::Labels{});
+  if (!agones) {
+    r.Array("matchExpressions", [&](const json& e, const std::string& p) {
+      FieldReader x(&e, p, &errors);
+      core::LabelRequirement req;
+      req.key = x.String("key").value_or("");
+      if (req.key.empty()) x.Error(p + ".key", "required");
+      std::string op = x.String("operator").value_or("");
+      if (auto parsed = core::ParseLabelOp(op))
+        req.op = *parsed;
+      else
+        x.Error(p + ".operator", "must be In, NotIn, Exists or DoesNotExist, got \"" + op + "\"");
+      req.values = x.Strings("values").value_or(std::vector<std::string>{});
+      x.RejectUnknown();
+      sel.match_expressions.push_back(std::move(req));
+    });
+  }
+  if (const json* st = r.Raw("gameServerState")) {
+    if (auto s = ParseSelectorState(*st))
+      sel.state = *s;
+    else
+      r.Error(r.PathOf("gameServerState"),
+              agones ? "must be READY or ALLOCATED" : "must be Ready or Allocated");
+  }
+  if (r.present("players")) {
+    FieldReader p = r.Object("players");
+    core::PlayerFilter f;
+    f.min_available = Count(p, "minAvailable").value_or(0);
+    f.max_available = Count(p, "maxAvailable").value_or(0);
+    p.RejectUnknown();
+    sel.players = f;
+  }
+  if (agones) {  // accepted, not yet acted on: counters and lists come with the SDK issue
+    r.Ignore("counters");
+    r.Ignore("lists");
+  }
+  r.RejectUnknown();
+  return sel;
+}
+
+void DecodeMetaPatch(FieldReader& parent, const char* key, core::AllocationRequest& req) {
+  if (!parent.present(key)) return;
+  FieldReader m = parent.Object(key);
+  req.labels = m.StringMap("labels").value_or(core::Labels{});
+  req.annotations = m.StringMap("annotations").value_or(core::Labels{});
+  m.RejectUnknown();
+}
+
+core::StatusOr<core::AllocationRequest> Finish(core::AllocationRequest req,
+                                               std::vector<FieldError> errors) {
+  if (!errors.empty()) return core::Status::Invalid(std::move(errors));
+  auto problems = core::Validate(req);
+  if (!problems.empty()) return core::Status::Invalid(std::move(problems));
+  return req;
+}
+
+json Ports(const core::GameServer& gs) {
+  json ports = json::array();
+  for (const auto& p : gs.status.ports) ports.push_back({{"name", p.name}, {"port", p.port}});
+  return ports;
+}
+
+json Metadata(const core::GameServer& gs) {
+  return {
+      {"labels", gs.meta.labels.empty() ? json::object() : json(gs.meta.labels)},
+      {"annotations", gs.meta.annotations.empty() ? json::object() : json(gs.meta.annotations)}};
+}
+
+}  // namespace
+
+core::StatusOr<core::AllocationRequest> DecodeAllocationRequest(const json& body) {
+  std::vector<FieldError> errors;
+  if (!body.is_object()) return core::InvalidArgument("the body must be a JSON object", "body");
+  FieldReader r(&body, "", &errors);
+  core::AllocationRequest req;
+  req.fleet = r.String("fleet").value_or("");
+  r.Array("selectors", [&](const json& s, const std::string& path) {
+    req.selectors.push_back(DecodeSelector(s, path, false, errors));
+  });
+  if (auto s = r.String("scheduling")) {
+    if (auto v = core::ParseAllocationScheduling(*s))
+      req.scheduling = *v;
+    else
+      r.Error("scheduling", "must be Packed, Distributed or NewestNode");
+  }
+  DecodeMetaPatch(r, "metadata", req);
+  req.session_id = r.String("sessionId").value_or("");
+  req.session_cookie = r.String("sessionCookie").value_or("");
+  req.initial_players = r.Strings("initialPlayers").value_or(std::vector<std::string>{});
+  r.RejectUnknown();
+  return Finish(std::move(req), std::move(errors));
+}
+
+json EncodeAllocationAnswer(const core::GameServer& gs, const std::string& session_id) {
+  return {{"gameServer", gs.meta.name}, {"fleet", gs.fleet},      {"address", gs.status.address},
+          {"ports", Ports(gs)},         {"node", gs.status.node}, {"sessionId", session_id},
+          {"metadata", Metadata(gs)}};
+}
+
+core::StatusOr<core::AllocationRequest> DecodeAgonesAllocation(const json& body) {
+  std::vector<FieldError> errors;
+  if (!body.is_object()) return core::InvalidArgument("the body must be a JSON object", "body");
+  FieldReader r(&body, "", &errors);
+  core::AllocationRequest req;
+  r.Ignore("namespace");  // one namespace in embedded mode
+  r.Ignore("multiClusterSetting");
+  r.Ignore("priorities");
+  r.Ignore("counters");
+  r.Ignore("lists");
+  r.Array("gameServerSelectors", [&](const json& s, const std::string& path) {
+    req.selectors.push_back(DecodeSelector(s, path, true, errors));
+  });
+  if (req.selectors
+          .empty()) {  // the deprecated form: preferred (each within required), then required
+    std::optional<core::GameServerSelector> required;
+    if (const json* rq = r.Raw("requiredGameServerSelector"))
+      required = DecodeSelector(*rq, "requiredGameServerSelector", true, errors);
+    r.Array("preferredGameServerSelectors", [&](const json& s, const std::string& path) {
+      core::GameServerSelector pref = DecodeSelector(s, path, true, errors);
+      if (required)
+        for (const auto& [k, v] : required->match_labels) pref.match_labels.emplace(k, v);
+      req.selectors.push_back(std::move(pref));
+    });
+    if (required) req.selectors.push_back(*required);
+  } else {
+    r.Ignore("requiredGameServerSelector");
+    r.Ignore("preferredGameServerSelectors");
+  }
+  if (const json* s = r.Raw("scheduling")) {
+    if (*s == "Packed" || *s == 0)
+      req.scheduling = core::AllocationScheduling::kPacked;
+    else if (*s == "Distributed" || *s == 1)
+      req.scheduling = core::AllocationScheduling::kDistributed;
+    else
+      r.Error("scheduling", "must be Packed or Distributed");
+  }
+  if (r.present("metadata")) {
+    DecodeMetaPatch(r, "metadata", req);
+    r.Ignore("metaPatch");
+  } else {
+    DecodeMetaPatch(r, "metaPatch", req);
+  }
+  r.RejectUnknown();
+  return Finish(std::move(req), std::move(errors));
+}
+
+json EncodeAgonesAllocationResponse(const core::GameServer& gs) {
+  json addresses = json::array();
+  if (!gs.status.address.empty())
+    addresses.push_back({{"type", "InternalIP"}, {"address", gs.status.address}});
+  return {{"gameServerName", gs.meta.name}, {"ports", Ports(gs)},
+          {"address", gs.status.address},   {"addresses", addresses},
+          {"nodeName", gs.status.node},     {"source", "local"},
+          {"metadata", Metadata(gs)}};
+}
+
+core::StatusOr<core::AllocationRequest> DecodeThundernetesAllocation(const json& body) {
+  if (!body.is_object()) return core::InvalidArgument("the body must be a JSON object", "body");
+  std::vector<FieldError> errors;
+  core::AllocationRequest req;
+  auto str = [&](const char* key, bool required) -> std::string {
+    if (!body.contains(key) || body[key].is_null()) {
+      if (required) errors.push_back({key, "required"});
+      return "";
+    }
+    if (!body[key].is_string()) {
+      errors.push_back({key, "must be a string"});
+      return "";
+    }
+    return body[key].get<std::string>();
+  };
+  req.build_id = str("buildID", true);
+  req.session_id = str("sessionID", true);
+  req.session_cookie = str("sessionCookie", false);
+  if (!req.build_id.empty() && !core::IsUuid(req.build_id))
+    errors.push_back({"buildID", "must be a UUID"});
+  if (!req.session_id.empty() && !core::IsUuid(req.session_id))
+    errors.push_back({"sessionID", "must be a UUID"});
+  if (body.contains("initialPlayers") && !body["initialPlayers"].is_null()) {
+    const json& players = body["initialPlayers"];
+    if (!players.is_array()) {
+      errors.push_back({"initialPlayers", "must be a list of strings"});
+    } else {
+      for (const json& p : players) {
+        if (p.is_string())
+          req.initial_players.push_back(p.get<std::string>());
+        else
+          errors.push_back({"initialPlayers", "must be a list of strings"});
+      }
+    }
+  }
+  req.scheduling = core::AllocationScheduling::kNewestNode;  // Thundernetes drains old nodes
+  return Finish(std::move(req), std::move(errors));
+}
+
+json EncodeThundernetesResponse(const core::GameServer& gs, const std::string& session_id) {
+  std::string ports;
+  for (size_t i = 0; i < gs.status.ports.size(); ++i) {
+    const auto& p = gs.status.ports[i];
+    int container_port = p.port;
+    for (const auto& spec : gs.spec->ports)
+      if (spec.name == p.name && spec.container_port) container_port = spec.container_port;
+    if (i) ports += ",";
+    ports += std::to_string(container_port) + ":" + std::to_string(p.port);
+  }
+  return {{"IPV4Address", gs.status.address}, {"Ports", ports}, {"SessionID", session_id}};
+}
+
+}  // namespace muster::codec

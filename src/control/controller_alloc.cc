@@ -1,0 +1,215 @@
+// Controller: allocation, reservations, registered servers, tokens.
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+
+#include "codec/json_codec.h"
+#include "control/controller.h"
+
+namespace muster::control {
+
+using core::GameServer;
+using core::GameServerState;
+using core::Status;
+using store::Change;
+
+namespace {
+
+constexpr const char* kLastAllocated = "agones.dev/last-allocated";
+
+// A random (version 4) UUID, for allocations that bring no sessionId.
+std::string NewUuid(std::mt19937_64& rng) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  uint64_t a = rng(), b = rng();
+  for (int i = 0; i < 32; ++i) {
+    int nibble = static_cast<int>(((i < 16 ? a : b) >> ((i % 16) * 4)) & 0xf);
+    if (i == 12) nibble = 4;
+    if (i == 16) nibble = 8 | (nibble & 3);
+    out += hex[nibble];
+    if (i == 7 || i == 11 || i == 15 || i == 19) out += '-';
+  }
+  return out;
+}
+
+}  // namespace
+
+void Controller::AfterDurable(Done done) {
+  if (staged_.empty() && !commit_in_flight_) return done(core::OkStatus());
+  waiters_.push_back(std::move(done));  // resolved by the next commit, which follows any in flight
+  ScheduleFlush();
+}
+
+void Controller::Allocate(core::AllocationRequest req, Callback<AllocationResult> done) {
+  boost::asio::post(owner_, [this, req = std::move(req), done = std::move(done)]() mutable {
+    if (!req.build_id.empty()) {
+      for (const auto& [name, f] : world_.fleets())
+        if (f.spec.build_id == req.build_id) req.fleet = name;
+      if (req.fleet.empty())
+        return done(
+            Status(core::Code::kNotFound, "no fleet has buildID " + req.build_id, "buildID"));
+    } else if (!req.fleet.empty() && !world_.FindFleet(req.fleet)) {
+      return done(Status(core::Code::kNotFound, "fleet " + req.fleet + " not found", "fleet"));
+    }
+
+    if (!req.session_id.empty()) {
+      // A session that is still on a server gets that server again (after a restart too:
+      // the session is in the server's stored status).
+      if (const GameServer* gs = world_.FindSession(req.session_id)) {
+        AllocationResult replay{*gs, req.session_id, true};
+        return AfterDurable([done, replay](Status s) {
+          if (!s.ok()) return done(s);
+          done(replay);
+        });
+      }
+    } else {
+      req.session_id = NewUuid(rng_);
+    }
+
+    std::optional<std::string> chosen = world_.index().Select(req);
+    if (!chosen)
+      return done(Status(core::Code::kResourceExhausted, "no game server matches the selectors"));
+    const core::TimeMs now = clock_.Now();
+    GameServer gs = *world_.FindServer(*chosen);
+    for (const auto& [k, v] : req.labels) gs.meta.labels[k] = v;
+    for (const auto& [k, v] : req.annotations) gs.meta.annotations[k] = v;
+    gs.meta.annotations[kLastAllocated] = codec::FormatTime(now);
+    if (gs.status.state ==
+        GameServerState::kReady) {  // a fresh session (not joining a running one)
+      gs.status.allocation =
+          core::AllocationInfo{req.session_id, req.session_cookie, req.initial_players, now};
+      gs.status.state_since_ms = now;
+    }
+    gs.status.state = GameServerState::kAllocated;
+    gs.status.reason.clear();
+    gs.status.message.clear();
+    std::string name = gs.meta.name;
+    StageServer(std::move(gs), [this, done = std::move(done), name,
+                                session = std::move(req.session_id)](Status s) {
+      if (!s.ok()) return done(s);
+      // Something later in the same commit (a fleet deleted) may have removed it.
+      const GameServer* now_gs = world_.FindServer(name);
+      if (!now_gs || now_gs->meta.deletion_ms != 0)
+        return done(
+            Status(core::Code::kAborted,
+                   "game server " + name + " was deleted as it was being allocated; retry"));
+      done(AllocationResult{*now_gs, session, false});
+    });
+  });
+}
+
+void Controller::SdkReserve(std::string name, int64_t seconds, Callback<GameServer> done) {
+  boost::asio::post(owner_, [this, name = std::move(name), seconds, done = std::move(done)] {
+    const GameServer* gs = world_.FindServer(name);
+    if (!gs) return done(core::NotFound("game server " + name + " not found"));
+    if (core::IsTerminating(*gs) ||
+        !core::CanTransition(gs->status.state, GameServerState::kReserved))
+      return done(core::FailedPrecondition(std::string("cannot reserve a game server that is ") +
+                                           core::StateName(gs->status.state)));
+    GameServer next = *gs;
+    next.status.reserved_until_ms = seconds > 0 ? clock_.Now() + seconds * 1000 : 0;
+    SetState(std::move(next), GameServerState::kReserved, "SdkReserve",
+             seconds > 0 ? "reserved for " + std::to_string(seconds) + " s" : "reserved until told",
+             [this, name, done](Status s) {
+               if (!s.ok()) return done(s);
+               done(*world_.FindServer(name));
+             });
+  });
+}
+
+void Controller::SdkAllocate(std::string name, Callback<GameServer> done) {
+  boost::asio::post(owner_, [this, name = std::move(name), done = std::move(done)] {
+    const GameServer* gs = world_.FindServer(name);
+    if (!gs) return done(core::NotFound("game server " + name + " not found"));
+    if (core::IsTerminating(*gs) ||
+        !core::CanTransition(gs->status.state, GameServerState::kAllocated))
+      return done(core::FailedPrecondition(std::string("cannot allocate a game server that is ") +
+                                           core::StateName(gs->status.state)));
+    GameServer next = *gs;
+    next.meta.annotations[kLastAllocated] = codec::FormatTime(clock_.Now());
+    next.status.reserved_until_ms = 0;
+    SetState(std::move(next), GameServerState::kAllocated, "SdkAllocate", "allocated itself",
+             [this, name, done](Status s) {
+               if (!s.ok()) return done(s);
+               done(*world_.FindServer(name));
+             });
+  });
+}
+
+void Controller::ExpireReservations(core::TimeMs now) {
+  std::vector<std::string> expired;
+  for (const auto& [name, gs] : world_.servers())
+    if (gs.status.state == GameServerState::kReserved && gs.status.reserved_until_ms != 0 &&
+        now >= gs.status.reserved_until_ms && gs.meta.deletion_ms == 0)
+      expired.push_back(name);
+  for (const auto& name : expired) {
+    GameServer next = *world_.FindServer(name);
+    next.status.reserved_until_ms = 0;
+    SetState(std::move(next), GameServerState::kReady, "ReservationExpired", "");
+  }
+}
+
+void Controller::StartExternal(GameServer gs) {
+  const std::string name = gs.meta.name;
+  auto tcp_probe = [&](int candidate) { return probe_(candidate, core::Protocol::kTCP); };
+  auto grpc = sdk_ports_.Allocate(name, tcp_probe);
+  auto http = grpc ? sdk_ports_.Allocate(name, tcp_probe) : std::nullopt;
+  if (!grpc || !http) {
+    sdk_ports_.ReleaseAll(name);
+    return SetState(std::move(gs), GameServerState::kError, "PortsExhausted",
+                    "no free SDK port pair");
+  }
+  gs.status.sdk_grpc_port = *grpc;
+  gs.status.sdk_http_port = *http;
+  if (sdk_) {
+    if (Status s = sdk_->Open(gs); !s.ok()) {
+      sdk_ports_.ReleaseAll(name);
+      return SetState(std::move(gs), GameServerState::kError, "SdkPortUnavailable", s.message());
+    }
+  }
+  world_.Live(name).started_ms = clock_.Now();
+  // It is running already: Creating -> Starting -> Ready, in one commit.
+  gs.status.state = GameServerState::kStarting;
+  SetState(std::move(gs), GameServerState::kReady, "Registered", "runs outside Muster");
+}
+
+void Controller::CreateToken(core::ApiToken token, Callback<core::ApiToken> done) {
+  boost::asio::post(owner_, [this, token = std::move(token), done = std::move(done)]() mutable {
+    if (tokens_.count(token.name))
+      return done(
+          Status(core::Code::kAlreadyExists, "a token named " + token.name + " exists", "name"));
+    token.created_ms = clock_.Now();
+    tokens_[token.name] = token;
+    Stage(Change::Put(token), [this, token, done](Status s) {
+      if (!s.ok()) {
+        tokens_.erase(token.name);
+        return done(s);
+      }
+      if (options_.tokens) options_.tokens->Put(token);  // usable once durable
+      done(token);
+    });
+  });
+}
+
+void Controller::ListTokens(Callback<std::vector<core::ApiToken>> done) {
+  boost::asio::post(owner_, [this, done = std::move(done)] {
+    std::vector<core::ApiToken> out;
+    for (const auto& [name, t] : tokens_) out.push_back(t);
+    done(std::move(out));
+  });
+}
+
+void Controller::RevokeToken(std::string name, Callback<core::ApiToken> done) {
+  boost::asio::post(owner_, [this, name = std::move(name), done = std::move(done)] {
+    auto it = tokens_.find(name);
+    if (it == tokens_.end()) return done(core::NotFound("no token named " + name));
+    core::ApiToken gone = it->second;
+    tokens_.erase(it);
+    if (options_.tokens) options_.tokens->EraseByName(name);  // refused from now on
+    Stage(Change::Delete(store::Kind::kToken, name, 1), [done, gone](Status s) {
+      if (!s.ok()) return done(s);
+      done(gone);
+    });
+  });
+}
+
+}  // namespace muster::control

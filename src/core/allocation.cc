@@ -1,0 +1,206 @@
+#include "core/allocation.h"
+
+#include <algorithm>
+
+namespace muster::core {
+namespace {
+
+bool Allocatable(const GameServer& gs) {
+  return gs.meta.deletion_ms == 0 && (gs.status.state == GameServerState::kReady ||
+                                      gs.status.state == GameServerState::kAllocated);
+}
+
+bool Satisfies(const LabelRequirement& r, const Labels& labels) {
+  auto it = labels.find(r.key);
+  const bool has = it != labels.end();
+  switch (r.op) {
+    case LabelRequirement::Op::kExists: return has;
+    case LabelRequirement::Op::kDoesNotExist: return !has;
+    case LabelRequirement::Op::kIn:
+      return has && std::find(r.values.begin(), r.values.end(), it->second) != r.values.end();
+    case LabelRequirement::Op::kNotIn:
+      return !has || std::find(r.values.begin(), r.values.end(), it->second) == r.values.end();
+  }
+  return false;
+}
+
+bool PlayersFit(const std::optional<PlayerFilter>& f, int64_t available) {
+  if (!f) return true;
+  if (available < f->min_available) return false;
+  return f->max_available == 0 || available <= f->max_available;
+}
+
+}  // namespace
+
+std::optional<LabelRequirement::Op> ParseLabelOp(const std::string& s) {
+  if (s == "In") return LabelRequirement::Op::kIn;
+  if (s == "NotIn") return LabelRequirement::Op::kNotIn;
+  if (s == "Exists") return LabelRequirement::Op::kExists;
+  if (s == "DoesNotExist") return LabelRequirement::Op::kDoesNotExist;
+  return std::nullopt;
+}
+
+bool Matches(const GameServerSelector& sel, const Labels& labels) {
+  for (const auto& [k, v] : sel.match_labels) {
+    auto it = labels.find(k);
+    if (it == labels.end() || it->second != v) return false;
+  }
+  for (const auto& r : sel.match_expressions)
+    if (!Satisfies(r, labels)) return false;
+  return true;
+}
+
+std::vector<FieldError> Validate(const AllocationRequest& req) {
+  std::vector<FieldError> out;
+  if (!req.fleet.empty() && !IsValidName(req.fleet))
+    out.push_back({"fleet", "not a valid fleet name"});
+  for (size_t i = 0; i < req.selectors.size(); ++i) {
+    const auto& s = req.selectors[i];
+    const std::string path = "selectors[" + std::to_string(i) + "]";
+    for (const auto& [k, v] : s.match_labels) {
+      if (!IsQualifiedName(k))
+        out.push_back({path + ".matchLabels", "invalid label key \"" + k + "\""});
+      else if (!IsValidLabelValue(v))
+        out.push_back({path + ".matchLabels." + k, "invalid label value \"" + v + "\""});
+    }
+    for (size_t j = 0; j < s.match_expressions.size(); ++j) {
+      const auto& r = s.match_expressions[j];
+      const std::string rp = path + ".matchExpressions[" + std::to_string(j) + "]";
+      if (!IsQualifiedName(r.key))
+        out.push_back({rp + ".key", "invalid label key \"" + r.key + "\""});
+      const bool takes_values =
+          r.op == LabelRequirement::Op::kIn || r.op == LabelRequirement::Op::kNotIn;
+      if (takes_values && r.values.empty())
+        out.push_back({rp + ".values", "In and NotIn need at least one value"});
+      if (!takes_values && !r.values.empty())
+        out.push_back({rp + ".values", "Exists and DoesNotExist take no values"});
+    }
+    if (s.state != GameServerState::kReady && s.state != GameServerState::kAllocated)
+      out.push_back({path + ".gameServerState", "must be Ready or Allocated"});
+    if (s.players) {
+      if (s.players->min_available < 0)
+        out.push_back({path + ".players.minAvailable", "must not be negative"});
+      if (s.players->max_available < 0)
+        out.push_back({path + ".players.maxAvailable", "must not be negative"});
+      if (s.players->max_available > 0 && s.players->min_available > s.players->max_available)
+        out.push_back({path + ".players", "minAvailable must not exceed maxAvailable"});
+    }
+  }
+  for (const auto& [k, v] : req.labels) {
+    if (!IsQualifiedName(k))
+      out.push_back({"metadata.labels", "invalid label key \"" + k + "\""});
+    else if (!IsValidLabelValue(v))
+      out.push_back({"metadata.labels." + k, "invalid label value \"" + v + "\""});
+  }
+  for (const auto& [k, v] : req.annotations)
+    if (!IsQualifiedName(k))
+      out.push_back({"metadata.annotations", "invalid annotation key \"" + k + "\""});
+  if (req.session_id.size() > 128) out.push_back({"sessionId", "at most 128 characters"});
+  return out;
+}
+
+int AllocationIndex::ClassFor(const std::string& fleet, const Labels& labels) {
+  auto key = std::make_pair(fleet, labels);
+  auto it = class_ids_.find(key);
+  if (it != class_ids_.end()) return it->second;
+  int id = static_cast<int>(classes_.size());
+  classes_.push_back({fleet, labels, {}});
+  class_ids_.emplace(std::move(key), id);
+  return id;
+}
+
+void AllocationIndex::Count(const Entry& e, int delta) {
+  NodeLoad& load = nodes_[e.node];
+  (e.state == GameServerState::kReady ? load.ready : load.allocated) += delta;
+}
+
+void AllocationIndex::Remove(const std::string& name) {
+  auto it = entries_.find(name);
+  if (it == entries_.end()) return;
+  const Entry& e = it->second;
+  auto& buckets = classes_[e.cls].buckets;
+  auto b = buckets.find({e.state, e.node});
+  if (b != buckets.end()) {
+    b->second.erase(name);
+    if (b->second.empty()) buckets.erase(b);
+  }
+  Count(e, -1);
+  entries_.erase(it);
+}
+
+void AllocationIndex::Update(const GameServer& gs) {
+  Remove(gs.meta.name);
+  if (!Allocatable(gs)) return;
+  Entry e{ClassFor(gs.fleet, gs.meta.labels), gs.status.state, gs.status.node,
+          gs.status.player_capacity - gs.status.player_count};
+  classes_[e.cls].buckets[{e.state, e.node}].insert(gs.meta.name);
+  Count(e, +1);
+  entries_.emplace(gs.meta.name, std::move(e));
+}
+
+void AllocationIndex::SetNodeCreated(const std::string& node, TimeMs created_ms) {
+  nodes_[node].created_ms = created_ms;
+}
+
+std::vector<std::string> AllocationIndex::OrderNodes(const std::set<std::string>& nodes,
+                                                     AllocationScheduling s) const {
+  std::vector<std::string> out(nodes.begin(), nodes.end());
+  auto load = [this](const std::string& n) {
+    auto it = nodes_.find(n);
+    return it == nodes_.end() ? NodeLoad{} : it->second;
+  };
+  std::stable_sort(out.begin(), out.end(), [&](const std::string& a, const std::string& b) {
+    NodeLoad la = load(a), lb = load(b);
+    switch (s) {
+      case AllocationScheduling::kPacked:  // fill the busiest node first, so others empty out
+        if (la.allocated != lb.allocated) return la.allocated > lb.allocated;
+        return la.ready > lb.ready;
+      case AllocationScheduling::kDistributed:  // spread sessions: least loaded first
+        if (la.allocated != lb.allocated) return la.allocated < lb.allocated;
+        return la.ready > lb.ready;
+      case AllocationScheduling::kNewestNode: return la.created_ms > lb.created_ms;
+    }
+    return false;
+  });
+  return out;
+}
+
+std::optional<std::string> AllocationIndex::Select(const AllocationRequest& req) const {
+  static const std::vector<GameServerSelector> kAnyReady = {GameServerSelector{}};
+  const auto& selectors = req.selectors.empty() ? kAnyReady : req.selectors;
+  const AllocationScheduling scheduling = req.scheduling.value_or(AllocationScheduling::kPacked);
+  for (const GameServerSelector& sel : selectors) {
+    std::vector<const LabelClass*> matching;
+    std::set<std::string> nodes;
+    for (const LabelClass& cls : classes_) {
+      if (!req.fleet.empty() && cls.fleet != req.fleet) continue;
+      if (!Matches(sel, cls.labels)) continue;
+      bool any = false;
+      for (auto it = cls.buckets.lower_bound({sel.state, ""});
+           it != cls.buckets.end() && it->first.first == sel.state; ++it) {
+        nodes.insert(it->first.second);
+        any = true;
+      }
+      if (any) matching.push_back(&cls);
+    }
+    if (matching.empty()) continue;
+    for (const std::string& node : OrderNodes(nodes, scheduling)) {
+      std::optional<std::string> best;
+      for (const LabelClass* cls : matching) {
+        auto b = cls->buckets.find({sel.state, node});
+        if (b == cls->buckets.end()) continue;
+        for (const std::string& name : b->second) {
+          if (best && name >= *best) break;  // buckets are ordered: nothing better follows
+          if (PlayersFit(sel.players, entries_.at(name).players_available)) {
+            best = name;
+            break;
+          }
+        }
+      }
+      if (best) return best;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace muster::core

@@ -1,0 +1,109 @@
+// The allocation engine: which warm game server a matchmaker gets. Pure.
+//
+// AllocationIndex groups allocatable servers into *label classes* (servers of one
+// fleet with identical labels), and each class into per-(state, node) buckets. A
+// selector is evaluated once per class, never once per server, and the scheduling
+// strategy orders the candidate nodes by their loads, which the index keeps as
+// running counts. Complexity per Select: O(S · (C + N log N)) for S selectors,
+// C label classes and N nodes holding candidates, plus the servers inspected by a
+// `players` filter (one when there is none). docs/allocation.md has the details.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/model.h"
+
+namespace muster::core {
+
+struct LabelRequirement {
+  enum class Op { kIn, kNotIn, kExists, kDoesNotExist };
+  std::string key;
+  Op op = Op::kIn;
+  std::vector<std::string> values;
+  bool operator==(const LabelRequirement&) const = default;
+};
+std::optional<LabelRequirement::Op> ParseLabelOp(const std::string& s);
+
+struct PlayerFilter {
+  int64_t min_available = 0;
+  int64_t max_available = 0;  // 0 = no upper bound
+  bool operator==(const PlayerFilter&) const = default;
+};
+
+struct GameServerSelector {
+  Labels match_labels;
+  std::vector<LabelRequirement> match_expressions;
+  GameServerState state = GameServerState::kReady;  // Ready, or Allocated to join a running session
+  std::optional<PlayerFilter> players;
+  bool operator==(const GameServerSelector&) const = default;
+};
+
+struct AllocationRequest {
+  std::string fleet;                          // "" = any fleet (and standalone servers)
+  std::string build_id;                       // Thundernetes: the fleet with this spec.buildID
+  std::vector<GameServerSelector> selectors;  // tried in order; none = any Ready server
+  std::optional<AllocationScheduling> scheduling;
+  Labels labels;  // applied to the server in the same commit
+  Labels annotations;
+  std::string session_id;  // idempotency key; generated when empty
+  std::string session_cookie;
+  std::vector<std::string> initial_players;
+};
+
+// Problems with a request, each with its field path ("selectors[0].matchExpressions[1].operator").
+std::vector<FieldError> Validate(const AllocationRequest& req);
+
+bool Matches(const GameServerSelector& sel, const Labels& labels);
+
+class AllocationIndex {
+ public:
+  // Tracks `gs` as it is now: indexed if Ready or Allocated and not being deleted,
+  // dropped otherwise. O(log n).
+  void Update(const GameServer& gs);
+  void Remove(const std::string& name);
+  // Node facts for NewestNode (newest = latest `created_ms`).
+  void SetNodeCreated(const std::string& node, TimeMs created_ms);
+
+  // The server to allocate, or nullopt when no selector matches any server.
+  // Ties break by name, so results are deterministic.
+  std::optional<std::string> Select(const AllocationRequest& req) const;
+
+  size_t size() const { return entries_.size(); }
+  size_t classes() const { return classes_.size(); }
+
+ private:
+  struct Entry {
+    int cls;
+    GameServerState state;
+    std::string node;
+    int64_t players_available;
+  };
+  struct NodeLoad {
+    int ready = 0;
+    int allocated = 0;
+    TimeMs created_ms = 0;
+  };
+  struct LabelClass {
+    std::string fleet;
+    Labels labels;
+    // (state, node) -> servers, ordered by name.
+    std::map<std::pair<GameServerState, std::string>, std::set<std::string>> buckets;
+  };
+
+  int ClassFor(const std::string& fleet, const Labels& labels);
+  std::vector<std::string> OrderNodes(const std::set<std::string>& nodes,
+                                      AllocationScheduling s) const;
+  void Count(const Entry& e, int delta);
+
+  std::unordered_map<std::string, Entry> entries_;
+  std::map<std::pair<std::string, Labels>, int> class_ids_;
+  std::vector<LabelClass> classes_;
+  std::map<std::string, NodeLoad> nodes_;
+};
+
+}  // namespace muster::core
