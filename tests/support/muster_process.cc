@@ -180,6 +180,19 @@ int MusterProcess::Cli(const std::vector<std::string>& args, std::string* out, s
   return RunCommand(argv, out, err);
 }
 
+json ExternalServer(const std::string& name, int port, const json& labels,
+                    const std::string& fleet) {
+  json gs = {{"apiVersion", "muster.dev/v1"},
+             {"kind", "GameServer"},
+             {"metadata", {{"name", name}, {"labels", labels}}},
+             {"spec",
+              {{"external",
+                {{"address", "10.1.0.1"},
+                 {"ports", json::array({{{"name", "game"}, {"port", port}}})}}}}}};
+  if (!fleet.empty()) gs["spec"]["fleet"] = fleet;
+  return gs;
+}
+
 json EchoFleet(const std::string& name, int replicas, const json& health) {
   json fleet = {
       {"apiVersion", "muster.dev/v1"},

@@ -65,6 +65,10 @@ class MusterProcess {
   std::unique_ptr<api::HttpClient> client_;
 };
 
+// A registered (process-less) GameServer manifest: runs "elsewhere" at 10.1.0.1.
+json ExternalServer(const std::string& name, int port, const json& labels = json::object(),
+                    const std::string& fleet = "");
+
 // A fleet of muster-echo servers as JSON.
 json EchoFleet(const std::string& name, int replicas, const json& health = nullptr);
 

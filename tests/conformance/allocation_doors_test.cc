@@ -1,0 +1,212 @@
+// The Agones allocator REST door and the Thundernetes door, request and response
+// JSON checked field by field against the shapes in ../shared/reference/.
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "api/auth.h"
+#include "support/muster_process.h"
+#include "support/poll.h"
+
+namespace muster::testing {
+namespace {
+using namespace std::chrono_literals;
+
+const char* kBuild = "7b2a1c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+
+class Doors : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(muster_.Start());
+    json fleet = EchoFleet("door", 3);
+    fleet["spec"]["buildID"] = kBuild;
+    fleet["spec"]["template"]["spec"]["ports"][0]["containerPort"] = 7777;
+    int status = 0;
+    muster_.Call("POST", "/v1/fleets", fleet, &status);
+    ASSERT_EQ(status, 201);
+    ASSERT_TRUE(PollUntil([&] { return muster_.InState("door", "Ready").size() == 3; }, 30s));
+    node_ = muster_.InState("door", "Ready")[0]["status"]["nodeName"];
+    address_ = muster_.InState("door", "Ready")[0]["status"]["address"];
+  }
+  api::HttpResult Post(const std::string& path, const json& body,
+                       const std::string& method = "POST") {
+    return muster_.Raw(method, path, body.dump());
+  }
+  MusterProcess muster_{{"28400-28499", "28500-28699", {}}};
+  std::string node_, address_;
+};
+
+TEST_F(Doors, AgonesAllocationRequestAndResponse) {
+  json req = json::parse(R"({
+    "namespace": "default",
+    "gameServerSelectors": [
+      {"matchLabels": {"agones.dev/fleet": "door", "missing": "label"}},
+      {"matchLabels": {"agones.dev/fleet": "door"}, "gameServerState": "READY", "players": {"minAvailable": "0", "maxAvailable": "100"}}
+    ],
+    "scheduling": "Packed",
+    "metadata": {"labels": {"match": "m-1"}, "annotations": {"map": "de_dust2"}}
+  })");
+  auto res = Post("/gameserverallocation", req);
+  ASSERT_EQ(res.status, 200) << res.body;
+  json a = json::parse(res.body);
+  ASSERT_TRUE(a["gameServerName"].is_string());
+  const std::string name = a["gameServerName"];
+  json gs = muster_.Call("GET", "/v1/gameservers/" + name);
+  EXPECT_EQ(a["address"], address_);
+  EXPECT_EQ(a["nodeName"], node_);
+  EXPECT_EQ(a["source"], "local");
+  ASSERT_EQ(a["ports"].size(), 1u);
+  EXPECT_EQ(a["ports"][0]["name"], "game");
+  EXPECT_EQ(a["ports"][0]["port"], gs["status"]["ports"][0]["port"]);
+  ASSERT_EQ(a["addresses"].size(), 1u);
+  EXPECT_EQ(a["addresses"][0]["address"], address_);
+  EXPECT_TRUE(a["addresses"][0]["type"].is_string());
+  EXPECT_EQ(a["metadata"]["labels"]["match"], "m-1");
+  EXPECT_EQ(a["metadata"]["labels"]["agones.dev/fleet"], "door");
+  EXPECT_EQ(a["metadata"]["annotations"]["map"], "de_dust2");
+  EXPECT_TRUE(a["metadata"]["annotations"].contains("agones.dev/last-allocated"));
+  // Applied to the server in the same commit.
+  EXPECT_EQ(gs["status"]["state"], "Allocated");
+  EXPECT_EQ(gs["metadata"]["labels"]["match"], "m-1");
+  EXPECT_EQ(gs["metadata"]["annotations"]["map"], "de_dust2");
+
+  // Joining a running session: gameServerState ALLOCATED finds it by its new label.
+  auto join = Post(
+      "/gameserverallocation",
+      json::parse(
+          R"({"gameServerSelectors":[{"matchLabels":{"match":"m-1"},"gameServerState":"ALLOCATED"}]})"));
+  ASSERT_EQ(join.status, 200) << join.body;
+  EXPECT_EQ(json::parse(join.body)["gameServerName"], name);
+}
+
+TEST_F(Doors, AgonesDeprecatedSelectorsSchedulingNumbersAnd429) {
+  auto res = Post("/gameserverallocation", json::parse(R"({
+    "requiredGameServerSelector": {"matchLabels": {"agones.dev/fleet": "door"}},
+    "preferredGameServerSelectors": [{"matchLabels": {"game": "nope"}}],
+    "scheduling": 1, "metaPatch": {"labels": {"old": "style"}}})"));
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(json::parse(res.body)["metadata"]["labels"]["old"], "style");
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(Post("/gameserverallocation", json::object()).status, 200);
+  auto none = Post("/gameserverallocation", json::object());
+  EXPECT_EQ(none.status, 429);
+  EXPECT_EQ(none.headers["retry-after"], "1");
+  EXPECT_EQ(json::parse(none.body)["error"], "ResourceExhausted");
+  auto unknown = Post("/gameserverallocation", json::parse(R"({"gameServerSelector": []})"));
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_EQ(json::parse(unknown.body)["field"], "gameServerSelector");
+  auto bad_state = Post("/gameserverallocation",
+                        json::parse(R"({"gameServerSelectors":[{"gameServerState":"BUSY"}]})"));
+  EXPECT_EQ(bad_state.status, 400);
+  EXPECT_EQ(json::parse(bad_state.body)["field"], "gameServerSelectors[0].gameServerState");
+}
+
+TEST_F(Doors, ThundernetesAllocate) {
+  const std::string session = "0f0e0d0c-0b0a-4908-8706-050403020100";
+  json req = {{"buildID", kBuild},
+              {"sessionID", session},
+              {"sessionCookie", "cookie!"},
+              {"initialPlayers", {"alice", "bob"}}};
+  auto res = Post("/api/v1/allocate", req);
+  ASSERT_EQ(res.status, 200) << res.body;
+  json a = json::parse(res.body);
+  EXPECT_EQ(a.size(), 3u) << res.body;
+  EXPECT_EQ(a["IPV4Address"], address_);
+  EXPECT_EQ(a["SessionID"], session);
+  // "containerPort:hostPort"
+  std::string ports = a["Ports"];
+  ASSERT_EQ(ports.rfind("7777:", 0), 0u) << ports;
+  int host_port = std::stoi(ports.substr(5));
+  json allocated = muster_.InState("door", "Allocated");
+  ASSERT_EQ(allocated.size(), 1u);
+  EXPECT_EQ(allocated[0]["status"]["ports"][0]["port"], host_port);
+  EXPECT_EQ(allocated[0]["status"]["allocation"]["sessionId"], session);
+  EXPECT_EQ(allocated[0]["status"]["allocation"]["sessionCookie"], "cookie!");
+  EXPECT_EQ(allocated[0]["status"]["allocation"]["initialPlayers"], json::array({"alice", "bob"}));
+  // Idempotent, also through PATCH.
+  auto again = Post("/api/v1/allocate", req, "PATCH");
+  ASSERT_EQ(again.status, 200);
+  EXPECT_EQ(json::parse(again.body), a);
+  EXPECT_EQ(muster_.InState("door", "Allocated").size(), 1u);
+}
+
+TEST_F(Doors, ThundernetesErrors) {
+  auto status_of = [&](const json& body) { return Post("/api/v1/allocate", body).status; };
+  EXPECT_EQ(
+      status_of({{"buildID", "not-a-uuid"}, {"sessionID", "0f0e0d0c-0b0a-4908-8706-050403020100"}}),
+      400);
+  EXPECT_EQ(status_of({{"buildID", kBuild}, {"sessionID", "12"}}), 400);
+  EXPECT_EQ(status_of({{"buildID", kBuild}}), 400);
+  EXPECT_EQ(status_of({{"buildID", "00000000-0000-4000-8000-000000000000"},
+                       {"sessionID", "0f0e0d0c-0b0a-4908-8706-050403020100"}}),
+            404);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(status_of({{"buildID", kBuild},
+                         {"sessionID", "0f0e0d0c-0b0a-4908-8706-05040302010" + std::to_string(i)}}),
+              200);
+  EXPECT_EQ(status_of({{"buildID", kBuild}, {"sessionID", "0f0e0d0c-0b0a-4908-8706-050403020109"}}),
+            429);
+  EXPECT_EQ(Post("/api/v1/allocate", {{"buildID", kBuild}}, "GET").status, 405);
+}
+
+TEST_F(Doors, BadInputChangesNothing) {
+  auto check = [&](const std::string& path, const std::string& body, int want,
+                   const std::string& field, bool token = true) {
+    auto res = muster_.Raw("POST", path, body, "application/json", token);
+    EXPECT_EQ(res.status, want) << path << " " << res.body;
+    if (!field.empty()) EXPECT_EQ(json::parse(res.body)["field"], field) << res.body;
+    EXPECT_EQ(muster_.InState("door", "Ready").size(), 3u) << "nothing may change";
+  };
+  check("/v1/allocations", R"({"fleet":"nope"})", 404, "fleet");
+  check("/v1/allocations",
+        R"({"selectors":[{"matchExpressions":[{"key":"a","operator":"Like"}]}]})", 400,
+        "selectors[0].matchExpressions[0].operator");
+  check("/v1/allocations", R"({"selectors":[{"matchLabels":{"bad key":"x"}}]})", 400,
+        "selectors[0].matchLabels");
+  check("/v1/allocations", R"({"selectors":{"not":"a list"}})", 400, "selectors");
+  check("/v1/allocations", R"({"sessionId":"s","extra":1})", 400, "extra");
+  check("/v1/allocations", "{not json", 400, "body");
+  check("/v1/allocations", std::string(70000, ' ') + "{}", 413, "body");
+  check("/v1/allocations", "{}", 401, "Authorization", /*token=*/false);
+}
+
+TEST_F(Doors, TokenScopes) {
+  int status = 0;
+  json alloc = muster_.Call("POST", "/v1/tokens", {{"scope", "allocate"}, {"name", "mm"}}, &status);
+  ASSERT_EQ(status, 201) << alloc.dump();
+  json read = muster_.Call("POST", "/v1/tokens", {{"scope", "read"}, {"name", "viewer"}}, &status);
+  ASSERT_EQ(status, 201);
+  auto hp = api::ParseAddress(muster_.addr()).value();
+  api::HttpClient mm(hp.first, hp.second, alloc["token"]);
+  api::HttpClient viewer(hp.first, hp.second, read["token"]);
+  EXPECT_EQ(mm.Send(api::http::verb::get, "/v1/fleets")->status, 403);
+  EXPECT_EQ(viewer.Send(api::http::verb::post, "/v1/allocations", "{}")->status, 403);
+  EXPECT_EQ(viewer.Send(api::http::verb::post, "/v1/tokens", R"({"scope":"admin"})")->status, 403);
+  EXPECT_EQ(muster_.InState("door", "Ready").size(), 3u);
+  EXPECT_EQ(viewer.Send(api::http::verb::get, "/v1/fleets")->status, 200);
+  EXPECT_EQ(mm.Send(api::http::verb::post, "/v1/allocations", R"({"fleet":"door"})")->status, 201);
+
+  json list = muster_.Call("GET", "/v1/tokens");
+  ASSERT_EQ(list["items"].size(), 2u);
+  for (const auto& t : list["items"])
+    EXPECT_FALSE(t.contains("token")) << "values are never listed";
+  // Stored hashed: the database holds no token.
+  std::string db;
+  for (const char* f : {"/muster.db", "/muster.db-wal"}) {
+    std::ifstream in(muster_.data_dir() + f, std::ios::binary);
+    db += std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  EXPECT_EQ(db.find(alloc["token"].get<std::string>()), std::string::npos);
+  EXPECT_NE(db.find(api::Sha256Hex(alloc["token"])), std::string::npos);
+
+  // Survives a restart; revoked means refused.
+  muster_.Kill9();
+  ASSERT_TRUE(muster_.Start());
+  api::HttpClient mm2(hp.first, api::ParseAddress(muster_.addr()).value().second, alloc["token"]);
+  EXPECT_EQ(mm2.Send(api::http::verb::post, "/v1/allocations", R"({"fleet":"door"})")->status, 201);
+  muster_.Call("DELETE", "/v1/tokens/mm", nullptr, &status);
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(mm2.Send(api::http::verb::post, "/v1/allocations", R"({"fleet":"door"})")->status, 401);
+}
+
+}  // namespace
+}  // namespace muster::testing

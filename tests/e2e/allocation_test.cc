@@ -1,0 +1,280 @@
+// Allocation against the real binary: contention, exactly-once sessions, a crash
+// under load, races with scale-down, Reserved servers and registered servers.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "support/muster_process.h"
+#include "support/poll.h"
+
+namespace muster::testing {
+namespace {
+using namespace std::chrono_literals;
+
+// Registers `n` process-less servers labelled pool=<pool>.
+void RegisterPool(MusterProcess& m, const std::string& pool, int n, int first_port = 40000) {
+  for (int i = 0; i < n; ++i) {
+    int status = 0;
+    m.Call("POST", "/v1/gameservers",
+           ExternalServer(pool + "-" + std::to_string(i), first_port + i, {{"pool", pool}}),
+           &status);
+    ASSERT_EQ(status, 201);
+  }
+  ASSERT_TRUE(PollUntil([&] { return static_cast<int>(m.InState("", "Ready").size()) >= n; }, 30s));
+}
+
+json PoolRequest(const std::string& pool, const std::string& session) {
+  json r = {{"selectors", json::array({{{"matchLabels", {{"pool", pool}}}}})}};
+  if (!session.empty()) r["sessionId"] = session;
+  return r;
+}
+
+struct Answer {
+  std::string session, server;
+};
+
+TEST(Allocation, ConcurrentDemandBeyondSupplyGivesEachServerOnceAndTheRest429) {
+  MusterProcess muster({"25600-25699", "25700-25999", {}});
+  ASSERT_TRUE(muster.Start());
+  RegisterPool(muster, "small", 30);
+  std::mutex mu;
+  std::vector<Answer> ok;
+  std::atomic<int> exhausted{0}, other{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 16; ++t) {
+    clients.emplace_back([&, t] {
+      auto hp = api::ParseAddress(muster.addr()).value();
+      api::HttpClient c(hp.first, hp.second, muster.token());
+      for (int i = 0; i < 8; ++i) {
+        std::string session = "c" + std::to_string(t) + "-" + std::to_string(i);
+        auto r =
+            c.Send(api::http::verb::post, "/v1/allocations", PoolRequest("small", session).dump());
+        if (!r.ok()) {
+          ++other;
+          continue;
+        }
+        if (r->status == 201) {
+          std::lock_guard lock(mu);
+          ok.push_back({session, json::parse(r->body)["gameServer"]});
+        } else if (r->status == 429) {
+          ++exhausted;
+          EXPECT_EQ(r->headers["retry-after"], "1");
+        } else {
+          ++other;
+        }
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(ok.size(), 30u);
+  EXPECT_EQ(exhausted.load(), 16 * 8 - 30);
+  EXPECT_EQ(other.load(), 0);
+  std::set<std::string> servers;
+  for (const auto& a : ok)
+    EXPECT_TRUE(servers.insert(a.server).second) << a.server << " handed out twice";
+  // The answers match the store.
+  for (const auto& a : ok) {
+    json gs = muster.Call("GET", "/v1/gameservers/" + a.server);
+    EXPECT_EQ(gs["status"]["state"], "Allocated");
+    EXPECT_EQ(gs["status"]["allocation"]["sessionId"], a.session);
+  }
+  EXPECT_TRUE(muster.InState("", "Ready").empty());
+}
+
+TEST(Allocation, ASessionGetsOneServerAlsoAfterARestart) {
+  MusterProcess muster({"26000-26099", "26100-26399", {}});
+  ASSERT_TRUE(muster.Start());
+  RegisterPool(muster, "p", 5);
+  int status = 0;
+  json first = muster.Call("POST", "/v1/allocations", PoolRequest("p", "match-42"), &status);
+  ASSERT_EQ(status, 201);
+  json again = muster.Call("POST", "/v1/allocations", PoolRequest("p", "match-42"), &status);
+  EXPECT_EQ(status, 200) << "a repeat is answered, not allocated again";
+  EXPECT_EQ(again["gameServer"], first["gameServer"]);
+  EXPECT_EQ(muster.InState("", "Allocated").size(), 1u);
+  muster.Kill9();
+  ASSERT_TRUE(muster.Start());
+  json after = muster.Call("POST", "/v1/allocations", PoolRequest("p", "match-42"), &status);
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(after["gameServer"], first["gameServer"]);
+  EXPECT_EQ(after["address"], "10.1.0.1");
+  EXPECT_EQ(muster.InState("", "Allocated").size(), 1u);
+  // Without a sessionId each request is a new session with a generated id.
+  json anon = muster.Call("POST", "/v1/allocations", PoolRequest("p", ""), &status);
+  EXPECT_EQ(status, 201);
+  EXPECT_EQ(anon["sessionId"].get<std::string>().size(), 36u);
+  EXPECT_NE(anon["gameServer"], first["gameServer"]);
+}
+
+TEST(Allocation, KillNineUnderLoadLosesNoAnsweredAllocation) {
+  MusterProcess muster({"26400-26499", "26500-27499", {}});
+  ASSERT_TRUE(muster.Start());
+  RegisterPool(muster, "crash", 400);
+  std::mutex mu;
+  std::vector<Answer> answered;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 8; ++t) {
+    clients.emplace_back([&, t] {
+      auto hp = api::ParseAddress(muster.addr()).value();
+      api::HttpClient c(hp.first, hp.second, muster.token());
+      c.set_timeout(2s);
+      for (int i = 0; !stop; ++i) {
+        std::string session = "k" + std::to_string(t) + "-" + std::to_string(i);
+        auto r =
+            c.Send(api::http::verb::post, "/v1/allocations", PoolRequest("crash", session).dump());
+        if (!r.ok()) break;  // Muster is gone
+        if (r->status == 201) {
+          std::lock_guard lock(mu);
+          answered.push_back({session, json::parse(r->body)["gameServer"]});
+        }
+      }
+    });
+  }
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        std::lock_guard lock(mu);
+        return answered.size() >= 100;
+      },
+      30s, 1ms));
+  muster.Kill9();  // with requests in flight
+  stop = true;
+  for (auto& c : clients) c.join();
+  ASSERT_TRUE(muster.Start());
+  std::set<std::string> servers;
+  for (const auto& a : answered) {
+    EXPECT_TRUE(servers.insert(a.server).second) << a.server << " was in two successful answers";
+    json gs = muster.Call("GET", "/v1/gameservers/" + a.server);
+    EXPECT_EQ(gs["status"]["state"], "Allocated") << a.server;
+    EXPECT_EQ(gs["status"]["allocation"]["sessionId"], a.session) << a.server;
+  }
+  EXPECT_LT(answered.size(), 400u) << "the kill should land while the pool still has servers";
+  std::cout << "answered before the kill: " << answered.size()
+            << "; all still Allocated to their sessions\n";
+}
+
+TEST(Allocation, RacingAScaleDownNeverLeavesASessionOnADeletedServer) {
+  MusterProcess muster({"27500-27599", "27600-27799", {}});
+  ASSERT_TRUE(muster.Start());
+  int status = 0;
+  muster.Call("POST", "/v1/fleets", EchoFleet("race", 20), &status);
+  ASSERT_EQ(status, 201);
+  ASSERT_TRUE(PollUntil([&] { return muster.InState("race", "Ready").size() == 20; }, 60s));
+  std::mutex mu;
+  std::vector<Answer> ok;
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&, t] {
+      auto hp = api::ParseAddress(muster.addr()).value();
+      api::HttpClient c(hp.first, hp.second, muster.token());
+      for (int i = 0; i < 10; ++i) {
+        auto r = c.Send(api::http::verb::post, "/v1/allocations",
+                        json{{"fleet", "race"},
+                             {"sessionId", "r" + std::to_string(t) + "-" + std::to_string(i)}}
+                            .dump());
+        if (r.ok() && r->status == 201) {
+          std::lock_guard lock(mu);
+          ok.push_back({"", json::parse(r->body)["gameServer"]});
+        }
+      }
+    });
+  }
+  muster.Call("PUT", "/v1/fleets/race/scale", {{"replicas", 0}}, &status);
+  EXPECT_EQ(status, 200);
+  for (auto& c : clients) c.join();
+  // Scale-down takes the Ready ones; every answered session keeps its server.
+  ASSERT_TRUE(PollUntil([&] { return muster.GameServers("race").size() == ok.size(); }, 30s))
+      << ok.size() << " answered, " << muster.GameServers("race").size() << " left";
+  for (const auto& a : ok) {
+    json gs = muster.Call("GET", "/v1/gameservers/" + a.server, nullptr, &status);
+    EXPECT_EQ(status, 200) << a.server << " was deleted under its session";
+    EXPECT_EQ(gs["status"]["state"], "Allocated");
+    EXPECT_FALSE(gs["metadata"].contains("deletionTimestamp"));
+  }
+}
+
+TEST(Allocation, AReservedServerIsNeitherAllocatedNorScaledDownUntilItsTimerEnds) {
+  MusterProcess muster({"27800-27899", "27900-28099", {}});
+  ASSERT_TRUE(muster.Start());
+  int status = 0;
+  muster.Call("POST", "/v1/fleets", EchoFleet("res", 1), &status);
+  ASSERT_TRUE(PollUntil([&] { return muster.InState("res", "Ready").size() == 1; }, 30s));
+  json gs = muster.InState("res", "Ready")[0];
+  const std::string name = gs["metadata"]["name"];
+  api::HttpClient sdk("127.0.0.1", gs["status"]["sdkPorts"]["http"]);
+  auto reserved = sdk.Send(api::http::verb::post, "/reserve", R"({"seconds":"3"})");
+  ASSERT_TRUE(reserved.ok());
+  ASSERT_EQ(reserved->status, 200) << reserved->body;
+  EXPECT_EQ(muster.Call("GET", "/v1/gameservers/" + name)["status"]["state"], "Reserved");
+  json err = muster.Call("POST", "/v1/allocations", {{"fleet", "res"}}, &status);
+  EXPECT_EQ(status, 429) << "a Reserved server is never allocated";
+  muster.Call("PUT", "/v1/fleets/res/scale", {{"replicas", 0}}, &status);
+  EXPECT_FALSE(PollUntil(
+      [&] {
+        return muster.Call("GET", "/v1/gameservers/" + name)["status"]["state"] != "Reserved";
+      },
+      1500ms))
+      << "not scaled down while Reserved";
+  // The timer ends: Ready again, and then the scale-down to 0 takes it.
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        muster.Call("GET", "/v1/gameservers/" + name, nullptr, &status);
+        return status == 404;
+      },
+      15s));
+}
+
+TEST(Allocation, ARegisteredServerIsAllocatableAndRemovedNotKilledOnScaleDown) {
+  MusterProcess muster({"28100-28199", "28200-28399", {}});
+  ASSERT_TRUE(muster.Start());
+  // Stand-in for a server in a debugger elsewhere: a process Muster did not start.
+  int outside = ::fork();
+  if (outside == 0) {
+    ::execl("/bin/sleep", "sleep", "60", nullptr);
+    ::_exit(127);
+  }
+  std::string out, err;
+  ASSERT_EQ(muster.Cli({"register", "dev-box", "--address", "192.168.7.7", "--port", "game=7777",
+                        "-l", "pool=dev"},
+                       &out, &err),
+            0)
+      << err;
+  EXPECT_EQ(out, "gameserver/dev-box registered\n");
+  ASSERT_TRUE(PollUntil([&] { return muster.InState("", "Ready").size() == 1; }, 10s));
+  json gs = muster.Call("GET", "/v1/gameservers/dev-box");
+  EXPECT_EQ(gs["status"]["address"], "192.168.7.7");
+  EXPECT_GT(gs["status"]["sdkPorts"]["http"].get<int>(), 0) << "it can make SDK calls if it wants";
+  ASSERT_EQ(muster.Cli({"allocate", "--selector", "pool=dev", "-o", "json"}, &out, &err), 0) << err;
+  EXPECT_EQ(json::parse(out)["gameServer"], "dev-box");
+  EXPECT_EQ(json::parse(out)["address"], "192.168.7.7");
+  EXPECT_EQ(json::parse(out)["ports"][0]["port"], 7777);
+
+  // Registered into a fleet of 0 replicas, it is one too many: removed, and nothing is signalled.
+  int status = 0;
+  muster.Call("POST", "/v1/fleets", EchoFleet("hybrid", 0), &status);
+  ASSERT_EQ(status, 201);
+  muster.Call("POST", "/v1/gameservers",
+              ExternalServer("dev-box-2", 7778, json::object(), "hybrid"), &status);
+  ASSERT_EQ(status, 201);
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        muster.Call("GET", "/v1/gameservers/dev-box-2", nullptr, &status);
+        return status == 404;
+      },
+      10s));
+  EXPECT_TRUE(ProcessAlive(outside));
+  muster.Call("DELETE", "/v1/gameservers/dev-box", nullptr, &status);
+  EXPECT_EQ(status, 200);
+  EXPECT_TRUE(PollUntil([&] { return muster.GameServers().empty(); }, 10s));
+  EXPECT_TRUE(ProcessAlive(outside));
+  ::kill(outside, SIGKILL);
+  ::waitpid(outside, nullptr, 0);
+}
+
+}  // namespace
+}  // namespace muster::testing
