@@ -49,6 +49,7 @@ struct Options {
   int pool = 1000;
   std::string addr;
   std::string token;
+  int io_threads = 0;  // passed to the muster serve this benchmark starts; 0 = its default
 };
 
 struct Stats {
@@ -184,15 +185,21 @@ class Load {
       if (stats_.return_errors++ < 3) std::cerr << "no SDK port known for \"" << server << "\"\n";
       co_return;
     }
-    auto& conn = sdk_conns_[server];
     // From the moment /ready is sent Muster may hand the server out again, so it is no
-    // longer "in use" here: a duplicate is a second answer before this point.
+    // longer "in use" here: a duplicate is a second answer before this point. That next
+    // hand-back may start before this one's answer is read, so each takes a connection
+    // of its own from the server's pool (two must never share one stream).
     stats_.in_use.erase(server);
+    auto& pool = sdk_conns_[server];
+    std::unique_ptr<beast::tcp_stream> conn;
+    if (!pool.empty()) {
+      conn = std::move(pool.back());
+      pool.pop_back();
+    }
     try {
       if (!conn) {
         conn = std::make_unique<beast::tcp_stream>(io_);
-        co_await conn->async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), it->second),
-                                     use_awaitable);
+        co_await conn->async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), it->second), use_awaitable);
       }
       http::request<http::string_body> req{http::verb::post, "/ready", 11};
       req.set(http::field::host, "localhost");
@@ -203,14 +210,11 @@ class Load {
       beast::flat_buffer buf;
       http::response<http::string_body> res;
       co_await http::async_read(*conn, buf, res, use_awaitable);
-      if (res.result_int() == 200)
-        ++stats_.returns;
-      else
-        ++stats_.return_errors;
+      if (res.result_int() == 200) ++stats_.returns;
+      else ++stats_.return_errors;
+      sdk_conns_[server].push_back(std::move(conn));
     } catch (const std::exception& e) {
-      conn.reset();
-      if (stats_.return_errors++ < 3)
-        std::cerr << "hand-back of " << server << ": " << e.what() << "\n";
+      if (stats_.return_errors++ < 3) std::cerr << "hand-back of " << server << ": " << e.what() << "\n";
     }
   }
 
@@ -221,7 +225,7 @@ class Load {
   std::string build_id_;
   std::map<std::string, int> sdk_ports_;
   std::map<std::string, std::string> by_game_port_;
-  std::map<std::string, std::unique_ptr<beast::tcp_stream>> sdk_conns_;
+  std::map<std::string, std::vector<std::unique_ptr<beast::tcp_stream>>> sdk_conns_;  // idle ones
   Stats stats_;
   Clock::time_point end_, started_;
   double elapsed_ = 0;
@@ -245,6 +249,8 @@ int main(int argc, char** argv) {
       o.addr = v;
     else if (k == "--token")
       o.token = v;
+    else if (k == "--io-threads")
+      o.io_threads = std::stoi(v);
     else {
       std::cerr << "unknown flag " << k << "\n";
       return 2;
@@ -257,8 +263,10 @@ int main(int argc, char** argv) {
   const std::string build_id = "6a4f8c1e-0b7d-4e2a-9c3f-5d1e2b3a4c5d";
   std::unique_ptr<muster::testing::MusterProcess> own;
   if (o.addr.empty()) {
+    std::vector<std::string> serve_args = {"--log-level", "warn"};
+    if (o.io_threads > 0) serve_args.insert(serve_args.end(), {"--io-threads", std::to_string(o.io_threads)});
     own = std::make_unique<muster::testing::MusterProcess>(
-        muster::testing::ServeConfig{"30000-31999", "32000-35999", {"--log-level", "warn"}});
+        muster::testing::ServeConfig{"30000-31999", "32000-35999", serve_args});
     if (!own->Start()) return 1;
     o.addr = own->addr();
     o.token = own->token();
