@@ -1,24 +1,29 @@
 // Allocation load generator.
 //
-//   build/bin/bench_alloc [--door native|agones|thundernetes] [--connections 64]
-//                         [--seconds 10] [--pool 1000] [--addr HOST:PORT --token T]
+//   build/bin/bench_alloc [--mode handback|registered] [--door native|agones|thundernetes]
+//                         [--connections 64] [--seconds 10] [--pool N] [--io-threads N]
 //
-// Without --addr it starts its own `muster serve` (fresh data dir) with a fleet of
-// --pool muster-echo processes. N keep-alive connections allocate as fast as the
-// answers come; each allocated server is handed back (POST /ready on its own SDK
-// port, the way a game server ends a match) so that a fixed pool sustains any
-// duration. Every allocation and every return takes the durable path.
+// It starts its own `muster serve` (fresh data dir). N keep-alive connections allocate
+// as fast as the answers come. Two ways to sustain a run, as issue #3 allows:
+//   handback   (default) a fleet of --pool (1000) muster-echo processes; each allocated
+//              server is handed back (POST /ready on its own SDK port, as a game server
+//              ending a match does), so a fixed pool lasts any duration;
+//   registered --pool (100000) process-less servers registered first (`register
+//              --no-sdk`); each is allocated once, nothing is handed back.
+// Either way every allocation takes the durable path of production.
 //
 // Prints throughput, latency percentiles, 429s, errors and duplicates (a server
 // handed out again before it was handed back). One load client shares the 2 cores
 // with Muster: the numbers include that cost.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <iostream>
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/asio.hpp>
@@ -43,10 +48,11 @@ using namespace std::chrono_literals;
 namespace {
 
 struct Options {
+  std::string mode = "handback";
   std::string door = "native";
   int connections = 64;
   double seconds = 10;
-  int pool = 1000;
+  int pool = 0;  // 0 = the mode's default
   std::string addr;
   std::string token;
   int io_threads = 0;  // passed to the muster serve this benchmark starts; 0 = its default
@@ -75,6 +81,13 @@ std::string Uuid(uint64_t a, uint64_t b) {
 }
 
 std::string Body(const Options& o, const std::string& build_id, int worker, long n) {
+  if (o.mode == "registered") {
+    if (o.door == "agones")
+      return R"({"namespace":"default","gameServerSelectors":[{"matchLabels":{"pool":"bench"}}]})";
+    return json{{"selectors", json::array({{{"matchLabels", {{"pool", "bench"}}}}})},
+                {"sessionId", "w" + std::to_string(worker) + "-" + std::to_string(n)}}
+        .dump();
+  }
   if (o.door == "agones")
     return R"({"namespace":"default","gameServerSelectors":[{"matchLabels":{"agones.dev/fleet":"bench"}}]})";
   if (o.door == "thundernetes")
@@ -126,6 +139,7 @@ class Load {
       return l.empty() ? 0.0 : l[std::min(l.size() - 1, static_cast<size_t>(p * l.size()))];
     };
     json out = {{"benchmark", "alloc"},
+                {"mode", o_.mode},
                 {"door", o_.door},
                 {"connections", o_.connections},
                 {"seconds", elapsed_},
@@ -169,7 +183,7 @@ class Load {
         ++stats_.ok;
         std::string server = ServerOf(o_, json::parse(res.body(), nullptr, false), by_game_port_);
         if (!stats_.in_use.insert(server).second) ++stats_.duplicates;
-        asio::co_spawn(io_, HandBack(server), asio::detached);
+        if (o_.mode == "handback") asio::co_spawn(io_, HandBack(server), asio::detached);
       } else if (status == 429) {
         ++stats_.exhausted;
       } else {
@@ -199,7 +213,8 @@ class Load {
     try {
       if (!conn) {
         conn = std::make_unique<beast::tcp_stream>(io_);
-        co_await conn->async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), it->second), use_awaitable);
+        co_await conn->async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), it->second),
+                                     use_awaitable);
       }
       http::request<http::string_body> req{http::verb::post, "/ready", 11};
       req.set(http::field::host, "localhost");
@@ -210,11 +225,14 @@ class Load {
       beast::flat_buffer buf;
       http::response<http::string_body> res;
       co_await http::async_read(*conn, buf, res, use_awaitable);
-      if (res.result_int() == 200) ++stats_.returns;
-      else ++stats_.return_errors;
+      if (res.result_int() == 200)
+        ++stats_.returns;
+      else
+        ++stats_.return_errors;
       sdk_conns_[server].push_back(std::move(conn));
     } catch (const std::exception& e) {
-      if (stats_.return_errors++ < 3) std::cerr << "hand-back of " << server << ": " << e.what() << "\n";
+      if (stats_.return_errors++ < 3)
+        std::cerr << "hand-back of " << server << ": " << e.what() << "\n";
     }
   }
 
@@ -237,7 +255,9 @@ int main(int argc, char** argv) {
   Options o;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--door")
+    if (k == "--mode")
+      o.mode = v;
+    else if (k == "--door")
       o.door = v;
     else if (k == "--connections")
       o.connections = std::stoi(v);
@@ -260,36 +280,85 @@ int main(int argc, char** argv) {
     std::cerr << "--door must be native, agones or thundernetes\n";
     return 2;
   }
+  if (o.mode != "handback" && o.mode != "registered") {
+    std::cerr << "--mode must be handback or registered\n";
+    return 2;
+  }
+  if (o.mode == "registered" && o.door == "thundernetes") {
+    std::cerr << "the thundernetes door allocates by a fleet's buildID: use --mode handback\n";
+    return 2;
+  }
+  if (o.pool == 0) o.pool = o.mode == "registered" ? 100000 : 1000;
   const std::string build_id = "6a4f8c1e-0b7d-4e2a-9c3f-5d1e2b3a4c5d";
   std::unique_ptr<muster::testing::MusterProcess> own;
   if (o.addr.empty()) {
     std::vector<std::string> serve_args = {"--log-level", "warn"};
-    if (o.io_threads > 0) serve_args.insert(serve_args.end(), {"--io-threads", std::to_string(o.io_threads)});
+    if (o.io_threads > 0)
+      serve_args.insert(serve_args.end(), {"--io-threads", std::to_string(o.io_threads)});
     own = std::make_unique<muster::testing::MusterProcess>(
         muster::testing::ServeConfig{"30000-31999", "32000-35999", serve_args});
     if (!own->Start()) return 1;
     o.addr = own->addr();
     o.token = own->token();
-    json fleet = muster::testing::EchoFleet("bench", o.pool);
-    fleet["spec"]["buildID"] = build_id;
-    fleet["spec"]["template"]["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"] =
-        "2000";
-    int status = 0;
-    own->Call("POST", "/v1/fleets", fleet, &status);
-    if (status != 201) return 1;
-    std::cerr << "waiting for " << o.pool << " Ready echo servers...\n";
-    if (!muster::testing::PollUntil(
-            [&] {
-              return own->Call("GET", "/v1/fleets/bench")["status"].value("readyReplicas", 0) >=
-                     o.pool;
-            },
-            120s, 100ms))
-      return 1;
+    if (o.mode == "handback") {
+      json fleet = muster::testing::EchoFleet("bench", o.pool);
+      fleet["spec"]["buildID"] = build_id;
+      fleet["spec"]["template"]["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"] =
+          "2000";
+      int status = 0;
+      own->Call("POST", "/v1/fleets", fleet, &status);
+      if (status != 201) return 1;
+      std::cerr << "waiting for " << o.pool << " Ready echo servers...\n";
+      if (!muster::testing::PollUntil(
+              [&] {
+                return own->Call("GET", "/v1/fleets/bench")["status"].value("readyReplicas", 0) >=
+                       o.pool;
+              },
+              120s, 100ms))
+        return 1;
+    } else {
+      std::cerr << "registering " << o.pool << " process-less servers...\n";
+      auto t0 = Clock::now();
+      std::vector<std::thread> registrars;
+      std::atomic<int> failed{0};
+      for (int t = 0; t < 8; ++t) {
+        registrars.emplace_back([&, t] {
+          auto hp = muster::api::ParseAddress(o.addr).value();
+          muster::api::HttpClient c(hp.first, hp.second, o.token);
+          for (int i = t; i < o.pool; i += 8) {
+            json gs = muster::testing::ExternalServer("pool-" + std::to_string(i),
+                                                      10000 + i % 50000, {{"pool", "bench"}});
+            gs["spec"]["external"]["sdk"] = false;
+            auto r = c.Send(http::verb::post, "/v1/gameservers", gs.dump());
+            if (!r.ok() || r->status != 201) ++failed;
+          }
+        });
+      }
+      for (auto& r : registrars) r.join();
+      if (failed) {
+        std::cerr << failed << " registrations failed\n";
+        return 1;
+      }
+      if (!muster::testing::PollUntil(
+              [&] {
+                muster::api::HttpClient c(muster::api::ParseAddress(o.addr)->first,
+                                          muster::api::ParseAddress(o.addr)->second, o.token);
+                auto r =
+                    c.Send(http::verb::get, "/v1/gameservers/pool-" + std::to_string(o.pool - 1));
+                return r.ok() && json::parse(r->body, nullptr, false)
+                                         .value("status", json::object())
+                                         .value("state", "") == "Ready";
+              },
+              60s, 50ms))
+        return 1;
+      std::cerr << "registered in " << std::chrono::duration<double>(Clock::now() - t0).count()
+                << " s\n";
+    }
   }
   auto hp = muster::api::ParseAddress(o.addr).value();
   muster::api::HttpClient client(hp.first, hp.second, o.token);
   auto list = client.Send(http::verb::get, "/v1/gameservers?fleet=bench");
-  if (!list.ok() || list->status != 200) {
+  if (o.mode == "handback" && (!list.ok() || list->status != 200)) {
     std::cerr << "cannot list the bench fleet's servers\n";
     return 1;
   }

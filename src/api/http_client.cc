@@ -82,7 +82,13 @@ core::StatusOr<HttpResult> HttpClient::TryOnce(http::verb method, const std::str
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(256 * 1024 * 1024);
-  if (!ec) http::read(*stream_, buffer, parser, ec);
+  // Read even if the write failed: a server may answer (413) and stop reading early.
+  beast::error_code read_ec;
+  http::read(*stream_, buffer, parser, read_ec);
+  if (!read_ec)
+    ec = {};
+  else if (!ec)
+    ec = read_ec;
   if (ec) {
     stream_.reset();
     return core::Status(

@@ -66,7 +66,8 @@ class Session : public std::enable_shared_from_this<Session> {
     response_ = std::make_unique<Response>(std::move(res));
     http::async_write(stream_, *response_,
                       [self = shared_from_this()](beast::error_code ec, size_t) {
-                        if (ec || !self->keep_alive_) return self->Close();
+                        if (ec) return self->Close();
+                        if (!self->keep_alive_) return self->CloseAfterDraining();
                         self->Read();
                       });
   }
@@ -75,6 +76,35 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
+
+  // After an answer that ends the connection (413, malformed request), the client may
+  // still be sending: closing now would reset the connection and lose the answer. Stop
+  // sending, read and drop what still comes (at most kDrainBytes, for at most 5 s),
+  // then close.
+  void CloseAfterDraining() {
+    Close();
+    stream_.expires_after(std::chrono::seconds(5));
+    drained_ = 0;
+    Drain();
+  }
+
+  void Drain() {
+    drain_buffer_.resize(64 * 1024);
+    stream_.async_read_some(asio::buffer(drain_buffer_),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              self->drained_ += n;
+                              if (ec || self->drained_ > kDrainBytes) {
+                                beast::error_code ignored;
+                                self->stream_.socket().close(ignored);
+                                return;
+                              }
+                              self->Drain();
+                            });
+  }
+
+  static constexpr size_t kDrainBytes = 16 * 1024 * 1024;
+  std::vector<char> drain_buffer_;
+  size_t drained_ = 0;
 
   beast::tcp_stream stream_;
   std::shared_ptr<const Handler> handler_;  // shared: a session may outlive its server

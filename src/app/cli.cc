@@ -328,6 +328,9 @@ int RunCli(int argc, char** argv) {
   reg->add_option("--port", reg_ports, "NAME=PORT (repeatable)");
   reg->add_option("--fleet", reg_fleet, "Count it as one of this fleet's servers");
   reg->add_option("--label,-l", reg_labels, "KEY=VALUE (repeatable)");
+  bool reg_no_sdk = false;
+  reg->add_flag("--no-sdk", reg_no_sdk,
+                "Give it no SDK ports (it runs where 127.0.0.1 is not this host)");
   reg->callback([&] {
     json ports = json::array(), labels = json::object();
     for (const auto& kv : reg_ports) {
@@ -348,7 +351,7 @@ int RunCli(int argc, char** argv) {
         throw CLI::ValidationError("--label", "must be KEY=VALUE");
       labels[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
-    json spec = {{"external", {{"address", reg_address}, {"ports", ports}}}};
+    json spec = {{"external", {{"address", reg_address}, {"ports", ports}, {"sdk", !reg_no_sdk}}}};
     if (!reg_fleet.empty()) spec["fleet"] = reg_fleet;
     json gs = {{"apiVersion", "muster.dev/v1"},
                {"kind", "GameServer"},

@@ -156,6 +156,7 @@ void DecodeExternal(FieldReader& spec, core::GameServer& gs, std::vector<FieldEr
   gs.external = true;
   FieldReader ext = spec.Object("external");
   gs.status.address = ext.String("address").value_or("");
+  gs.external_sdk = ext.Bool("sdk").value_or(true);
   if (gs.status.address.empty())
     ext.Error("spec.external.address", "required: where players reach it");
   ext.Array("ports", [&](const json& p, const std::string& path) {
@@ -468,7 +469,7 @@ json EncodeGameServer(const core::GameServer& gs, bool with_spec) {
   if (gs.external) {
     json ports = json::array();
     for (const auto& p : s.ports) ports.push_back({{"name", p.name}, {"port", p.port}});
-    spec["external"] = {{"address", s.address}, {"ports", ports}};
+    spec["external"] = {{"address", s.address}, {"ports", ports}, {"sdk", gs.external_sdk}};
     if (!gs.fleet.empty()) spec["fleet"] = gs.fleet;
     if (spec["template"].empty()) spec.erase("template");
   }

@@ -448,9 +448,10 @@ void Controller::OnProcessExit(const runtime::ExitEvent& ev) {
 void Controller::SweepHealth() {
   const core::TimeMs now = clock_.Now();
   ExpireReservations(now);
-  for (const auto& [name, gs] : world_.servers()) {
+  for (const auto& name : world_.health_checked()) {
+    const GameServer* gs = world_.FindServer(name);
     const LiveState& live = world_.Live(name);
-    if (core::HealthDeadlinePassed(gs, live.started_ms, live.last_ping_ms, now))
+    if (gs && core::HealthDeadlinePassed(*gs, live.started_ms, live.last_ping_ms, now))
       dirty_servers_.insert(name);
   }
   if (!dirty_servers_.empty()) ScheduleReconcile();

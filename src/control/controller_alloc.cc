@@ -137,10 +137,11 @@ void Controller::SdkAllocate(std::string name, Callback<GameServer> done) {
 
 void Controller::ExpireReservations(core::TimeMs now) {
   std::vector<std::string> expired;
-  for (const auto& [name, gs] : world_.servers())
-    if (gs.status.state == GameServerState::kReserved && gs.status.reserved_until_ms != 0 &&
-        now >= gs.status.reserved_until_ms && gs.meta.deletion_ms == 0)
+  for (const auto& name : world_.reserved_with_deadline()) {
+    const GameServer* gs = world_.FindServer(name);
+    if (gs && now >= gs->status.reserved_until_ms && gs->meta.deletion_ms == 0)
       expired.push_back(name);
+  }
   for (const auto& name : expired) {
     GameServer next = *world_.FindServer(name);
     next.status.reserved_until_ms = 0;
@@ -150,6 +151,10 @@ void Controller::ExpireReservations(core::TimeMs now) {
 
 void Controller::StartExternal(GameServer gs) {
   const std::string name = gs.meta.name;
+  if (!gs.external_sdk) {  // runs where our loopback SDK ports cannot be reached
+    gs.status.state = GameServerState::kStarting;
+    return SetState(std::move(gs), GameServerState::kReady, "Registered", "runs outside Muster");
+  }
   auto tcp_probe = [&](int candidate) { return probe_(candidate, core::Protocol::kTCP); };
   auto grpc = sdk_ports_.Allocate(name, tcp_probe);
   auto http = grpc ? sdk_ports_.Allocate(name, tcp_probe) : std::nullopt;

@@ -1,5 +1,7 @@
 #include "control/world.h"
 
+#include "core/health.h"
+
 namespace muster::control {
 
 const core::Fleet* World::FindFleet(const std::string& name) const {
@@ -35,6 +37,7 @@ void World::PutServer(core::GameServer gs) {
   if (stored.status.allocation) sessions_.erase(stored.status.allocation->session_id);
   stored = std::move(gs);
   if (stored.status.allocation) sessions_[stored.status.allocation->session_id] = &stored;
+  Track(stored);
   if (!stored.fleet.empty()) members_[stored.fleet][name] = &stored;
 }
 
@@ -51,7 +54,22 @@ void World::EraseServer(const std::string& name) {
   if (it->second.status.allocation) sessions_.erase(it->second.status.allocation->session_id);
   servers_.erase(it);
   live_.erase(name);
+  health_checked_.erase(name);
+  reserved_with_deadline_.erase(name);
   index_.Remove(name);
+}
+
+void World::Track(const core::GameServer& gs) {
+  const std::string& name = gs.meta.name;
+  // HealthDeadline is 0 exactly when health does not apply (disabled, state, deleting).
+  if (core::HealthDeadline(gs, 1, 0) != 0)
+    health_checked_.insert(name);
+  else
+    health_checked_.erase(name);
+  if (gs.status.state == core::GameServerState::kReserved && gs.status.reserved_until_ms != 0)
+    reserved_with_deadline_.insert(name);
+  else
+    reserved_with_deadline_.erase(name);
 }
 
 const core::GameServer* World::FindSession(const std::string& session_id) const {
@@ -66,6 +84,8 @@ void World::Clear() {
   live_.clear();
   index_ = core::AllocationIndex();
   sessions_.clear();
+  health_checked_.clear();
+  reserved_with_deadline_.clear();
 }
 
 }  // namespace muster::control

@@ -44,6 +44,12 @@ class World {
   // kept in step with Put/Erase (so it is rebuilt from the store at start, too).
   const core::GameServer* FindSession(const std::string& session_id) const;
 
+  // The servers the periodic sweeps must look at, kept in step with Put/Erase so that
+  // a sweep costs what it checks, not the size of the world: those whose health is
+  // checked, and the Reserved ones with a deadline.
+  const std::set<std::string>& health_checked() const { return health_checked_; }
+  const std::set<std::string>& reserved_with_deadline() const { return reserved_with_deadline_; }
+
  private:
   std::map<std::string, core::Fleet> fleets_;
   std::map<std::string, core::GameServer> servers_;
@@ -52,6 +58,9 @@ class World {
   std::map<std::string, LiveState> live_;
   core::AllocationIndex index_;
   std::unordered_map<std::string, const core::GameServer*> sessions_;
+  std::set<std::string> health_checked_;
+  std::set<std::string> reserved_with_deadline_;
+  void Track(const core::GameServer& gs);
 };
 
 }  // namespace muster::control

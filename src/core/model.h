@@ -137,6 +137,8 @@ struct GameServer {
   // `status.address` and `status.ports`. It is allocatable like any other, takes SDK
   // calls if it makes them, and on scale-down or delete is removed, never signalled.
   bool external = false;
+  bool external_sdk =
+      true;  // a registered server gets SDK ports (off for hosts that cannot reach them)
   Shared<GameServerSpec> spec;  // immutable once the server exists: copies share it
   GameServerStatus status;
   std::string fleet;  // owning fleet, "" for a standalone server

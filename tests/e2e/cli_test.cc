@@ -34,11 +34,17 @@ TEST(Cli, ApplyGetDescribeScaleLogsDelete) {
   EXPECT_EQ(out, "fleet/cli-echo configured\n");
 
   ASSERT_TRUE(PollUntil([&] { return muster.InState("cli-echo", "Ready").size() == 2; }, 30s));
-  ASSERT_EQ(muster.Cli({"get", "fleets"}, &out), 0);
+  // The fleet's status follows its servers' a moment later: poll the table itself.
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        muster.Cli({"get", "fleets"}, &out);
+        return out.find("cli-echo   2          2         2       0           0") !=
+               std::string::npos;
+      },
+      10s))
+      << out;
   EXPECT_EQ(out.substr(0, out.find('\n')),
             "NAME       REPLICAS   CURRENT   READY   ALLOCATED   RESERVED   AGE");
-  EXPECT_NE(out.find("cli-echo   2          2         2       0           0"), std::string::npos)
-      << out;
 
   ASSERT_EQ(muster.Cli({"get", "gameservers", "-o", "wide"}, &out), 0);
   EXPECT_NE(out.find("FLEET"), std::string::npos);
