@@ -19,6 +19,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <set>
@@ -376,5 +377,11 @@ int main(int argc, char** argv) {
   Load load(io, o, hp.first, hp.second, build_id, std::move(sdk_ports), std::move(by_game_port));
   load.Run();
   load.Report();
+  if (own) {  // resident memory of the control plane with the whole pool tracked
+    std::ifstream in("/proc/" + std::to_string(own->serve_pid()) + "/status");
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("VmRSS:", 0) == 0)
+        std::cout << json{{"muster_rss_mib", std::stod(line.substr(6)) / 1024.0}, {"servers", o.pool}}.dump() << std::endl;
+  }
   return 0;
 }
