@@ -86,12 +86,11 @@ TEST_F(ProcessRuntimeTest, StopSendsTermThenKillsAfterGrace) {
   auto rt = Make(io);
   std::vector<ExitEvent> exits;
   rt->SetExitHandler([&](const ExitEvent& e) { exits.push_back(e); });
-  auto polite = rt->Start(Shell("polite", "trap 'exit 0' TERM; while true; do sleep 0.05; done"));
-  auto stubborn = rt->Start(Shell("stubborn", "trap '' TERM; while true; do sleep 0.05; done"));
+  auto polite = rt->Start(Shell("polite", "trap 'exit 0' TERM; tail -f /dev/null & wait"));
+  auto stubborn = rt->Start(Shell("stubborn", "trap '' TERM; tail -f /dev/null & wait"));
   ASSERT_TRUE(polite.ok() && stubborn.ok());
   started_ = {polite->pid, stubborn->pid};
-  // Give the shells time to install their traps: poll for the trap to be in place
-  // by waiting until each has a child (its first sleep).
+  // The traps are set before the shells start their child: poll until each has one.
   ASSERT_TRUE(RunUntil(io, [&] {
     return std::filesystem::exists("/proc/" + std::to_string(polite->pid)) &&
            std::ifstream("/proc/" + std::to_string(polite->pid) + "/task/" +
@@ -118,7 +117,7 @@ TEST_F(ProcessRuntimeTest, ASecondRuntimeReadoptsAndStillNoticesTheExit) {
   {
     boost::asio::io_context io;
     auto rt = Make(io);
-    auto info = rt->Start(Shell("long", "while true; do sleep 0.05; done"));
+    auto info = rt->Start(Shell("long", "exec tail -f /dev/null"));
     ASSERT_TRUE(info.ok());
     pid = info->pid;
     ticks = info->start_ticks;
@@ -159,6 +158,7 @@ TEST_F(ProcessRuntimeTest, ExecFailuresAreErrorsWithTheReason) {
 TEST_F(ProcessRuntimeTest, LogFilesAreCapped) {
   boost::asio::io_context io;
   auto rt = Make(io);
+  // The game server's own pacing (not a wait in this test): a line every 2 ms.
   auto info = rt->Start(Shell("chatty",
                               "i=0; while true; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxxxx; "
                               "i=$((i+1)); sleep 0.002; done"));
