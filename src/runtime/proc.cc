@@ -10,7 +10,7 @@
 
 namespace muster::runtime {
 
-std::optional<uint64_t> ReadStartTicks(int pid) {
+std::optional<uint64_t> ReadStartTicks(int pid, bool allow_zombie) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string line;
   if (!in || !std::getline(in, line)) return std::nullopt;
@@ -27,7 +27,7 @@ std::optional<uint64_t> ReadStartTicks(int pid) {
   std::istringstream again(line.substr(close + 2));
   std::string state;
   again >> state;
-  if (state == "Z" || state == "X") return std::nullopt;
+  if (!allow_zombie && (state == "Z" || state == "X")) return std::nullopt;
   return std::stoull(field);
 }
 

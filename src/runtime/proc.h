@@ -6,8 +6,10 @@
 
 namespace muster::runtime {
 
-// /proc/<pid>/stat field 22 (starttime, in clock ticks since boot); nullopt if no such process.
-std::optional<uint64_t> ReadStartTicks(int pid);
+// /proc/<pid>/stat field 22 (starttime, in clock ticks since boot); nullopt if no such
+// process, or if it is a zombie and `allow_zombie` is false (a zombie no longer runs: not
+// something to adopt; but our own child that exited at once is a zombie until we reap it).
+std::optional<uint64_t> ReadStartTicks(int pid, bool allow_zombie = false);
 
 // pidfd_open(2): a descriptor that becomes readable when the process exits. -1 on failure.
 int OpenPidFd(int pid);

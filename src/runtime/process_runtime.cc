@@ -138,7 +138,8 @@ core::StatusOr<ProcessInfo> ProcessRuntime::Start(const LaunchSpec& spec) {
     std::string where = spec.process.working_dir.empty() ? "" : " in " + spec.process.working_dir;
     return core::FailedPrecondition("cannot start " + *path + where + ": " + std::strerror(rc));
   }
-  ProcessInfo info{pid, ReadStartTicks(pid).value_or(0)};
+  // Not yet reaped (that happens on the pidfd), so readable even if it exited at once.
+  ProcessInfo info{pid, ReadStartTicks(pid, /*allow_zombie=*/true).value_or(0)};
   Watch(spec.name, pid, /*child=*/true);  // a process that died at once is reported as an exit
   return info;
 }
