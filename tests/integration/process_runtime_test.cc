@@ -1,6 +1,8 @@
 // The process runtime with real child processes: exits noticed through pidfds,
 // SIGTERM then SIGKILL, re-adoption by a second runtime, exec failures, log cap.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -157,19 +159,39 @@ TEST_F(ProcessRuntimeTest, ExecFailuresAreErrorsWithTheReason) {
 
 TEST_F(ProcessRuntimeTest, LogFilesAreCapped) {
   boost::asio::io_context io;
-  auto rt = Make(io);
-  // The game server's own pacing (not a wait in this test): a line every 2 ms.
-  auto info = rt->Start(Shell("chatty",
-                              "i=0; while true; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxxxx; "
-                              "i=$((i+1)); sleep 0.002; done"));
+  auto rt = Make(io);  // cap 1000 bytes, checked every 20 ms
+  // The test drives the game server's output: it echoes every line written to a FIFO.
+  const std::string fifo = dir_ + "/lines";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  int feed =
+      ::open(fifo.c_str(), O_RDWR | O_CLOEXEC);  // RDWR: opening does not wait for the reader
+  ASSERT_GE(feed, 0);
+  auto info =
+      rt->Start(Shell("chatty", "exec 3<>" + fifo + "; while read -r l <&3; do echo \"$l\"; done"));
   ASSERT_TRUE(info.ok());
   started_.push_back(info->pid);
+  auto say = [&](const std::string& tag, int lines) {
+    std::string text;
+    for (int i = 0; i < lines; ++i)
+      text += tag + "-" + std::to_string(i) + "-xxxxxxxxxxxxxxxxxxxxxxxxxx\n";
+    ASSERT_EQ(::write(feed, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  };
   const std::string path = rt->LogPath("chatty");
+  say("first", 50);  // ~2,000 bytes: over the cap
   ASSERT_TRUE(RunUntil(io, [&] { return std::filesystem::exists(path + ".1"); }));
-  // The writer keeps going into the truncated file.
-  ASSERT_TRUE(RunUntil(io, [&] { return std::filesystem::file_size(path) > 0; }));
+  ASSERT_TRUE(RunUntil(io, [&] { return std::filesystem::file_size(path) == 0; })) << "truncated";
   EXPECT_LE(std::filesystem::file_size(path + ".1"), 4000u);
-  EXPECT_NE(ReadLogTail(path, 200).find("line-"), std::string::npos);
+  EXPECT_NE(ReadLogTail(path + ".1", 4000).find("first-49-"), std::string::npos);
+  // The writer keeps its descriptor: its next lines land in the truncated file.
+  say("second", 3);
+  ASSERT_TRUE(
+      RunUntil(io, [&] { return ReadLogTail(path, 4000).find("second-2-") != std::string::npos; }));
+  std::ifstream live(path);
+  std::string first_line;
+  std::getline(live, first_line);
+  EXPECT_EQ(first_line.rfind("second-0-", 0), 0u)
+      << "the live file starts at offset 0 after the truncate";
+  ::close(feed);
   rt->Stop("chatty", 1s);
 }
 
