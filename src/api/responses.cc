@@ -7,6 +7,7 @@ int HttpStatusFor(core::Code code) {
     case core::Code::kOk:
       return 200;
     case core::Code::kInvalidArgument:
+    case core::Code::kOutOfRange:
       return 400;
     case core::Code::kUnauthenticated:
       return 401;

@@ -72,10 +72,21 @@ core::GameServerSelector DecodeSelector(const json& j, const std::string& path, 
     p.RejectUnknown();
     sel.players = f;
   }
-  if (agones) {  // accepted, not yet acted on: counters and lists come with the SDK issue
-    r.Ignore("counters");
-    r.Ignore("lists");
-  }
+  r.Members("counters", [&](const std::string& name, FieldReader& c) {
+    core::CounterFilter f;
+    f.min_count = Count(c, "minCount").value_or(0);
+    f.max_count = Count(c, "maxCount").value_or(0);
+    f.min_available = Count(c, "minAvailable").value_or(0);
+    f.max_available = Count(c, "maxAvailable").value_or(0);
+    sel.counters[name] = f;
+  });
+  r.Members("lists", [&](const std::string& name, FieldReader& l) {
+    core::ListFilter f;
+    f.contains_value = l.String("containsValue").value_or("");
+    f.min_available = Count(l, "minAvailable").value_or(0);
+    f.max_available = Count(l, "maxAvailable").value_or(0);
+    sel.lists[name] = f;
+  });
   r.RejectUnknown();
   return sel;
 }

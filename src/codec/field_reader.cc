@@ -124,4 +124,16 @@ void FieldReader::RejectUnknown() {
   }
 }
 
+void FieldReader::Members(const char* key,
+                          const std::function<void(const std::string&, FieldReader&)>& each) {
+  const json* obj = Raw(key);
+  if (!obj) return;
+  if (!obj->is_object()) return Error(PathOf(key), "must be an object keyed by name");
+  for (const auto& [name, value] : obj->items()) {
+    FieldReader member(&value, PathOf(key) + "." + name, errors_);
+    each(name, member);
+    member.RejectUnknown();
+  }
+}
+
 }  // namespace muster::codec

@@ -32,6 +32,9 @@ class FieldReader {
   FieldReader Object(const char* key);
   // Calls `each` for every element of an array field with the element's path.
   void Array(const char* key, const std::function<void(const json&, const std::string&)>& each);
+  // Calls `each(name, member)` for every member of the object field `key` (a map keyed
+  // by name); each member's unknown keys are reported after `each` returns.
+  void Members(const char* key, const std::function<void(const std::string&, FieldReader&)>& each);
   // The raw value, if present (marks the key as known).
   const json* Raw(const char* key);
   // Accepts the key without reading it.

@@ -1,6 +1,8 @@
 #include "codec/json_codec.h"
 
 #include <ctime>
+#include <functional>
+#include <set>
 
 #include "codec/field_reader.h"
 
@@ -129,6 +131,34 @@ void DecodePort(const json& j, const std::string& path, core::GameServerSpec& sp
   spec.ports.push_back(std::move(port));
 }
 
+// counters{name: {count, capacity}}, lists{name: {capacity, values}}, players{initialCapacity}.
+void DecodeCountersAndLists(FieldReader& r, core::GameServerSpec& spec) {
+  constexpr int64_t kMax = int64_t{1} << 53;
+  r.Members("counters", [&](const std::string& name, FieldReader& c) {
+    core::CounterStatus counter;
+    counter.count = c.Int("count", 0, kMax).value_or(0);
+    counter.capacity = c.Int("capacity", 0, kMax).value_or(core::kDefaultCapacity);
+    if (counter.count > counter.capacity) c.Error(c.PathOf("count"), "must not exceed capacity");
+    spec.counters[name] = counter;
+  });
+  r.Members("lists", [&](const std::string& name, FieldReader& l) {
+    core::ListStatus list;
+    list.capacity = l.Int("capacity", 0, kMax).value_or(core::kDefaultCapacity);
+    list.values = l.Strings("values").value_or(std::vector<std::string>{});
+    if (static_cast<int64_t>(list.values.size()) > list.capacity)
+      l.Error(l.PathOf("values"), "more values than capacity");
+    std::set<std::string> seen;
+    for (const auto& v : list.values)
+      if (!seen.insert(v).second) l.Error(l.PathOf("values"), "duplicate value \"" + v + "\"");
+    spec.lists[name] = list;
+  });
+  if (r.present("players")) {
+    FieldReader p = r.Object("players");
+    spec.initial_player_capacity = p.Int("initialCapacity", 0, kMax).value_or(0);
+    p.RejectUnknown();
+  }
+}
+
 // `r` reads a GameServerSpec object (GameServer.spec or Fleet.spec.template.spec).
 void DecodeGameServerSpec(FieldReader& r, core::GameServerSpec& spec,
                           std::vector<FieldError>& errors) {
@@ -147,6 +177,7 @@ void DecodeGameServerSpec(FieldReader& r, core::GameServerSpec& spec,
     else
       r.Error(r.PathOf("scheduling"), "must be Packed or Distributed");
   }
+  DecodeCountersAndLists(r, spec);
   DecodePodTemplate(r, spec, errors);
   r.RejectUnknown();
 }
@@ -246,9 +277,18 @@ void DecodeGameServerStatus(const json& s, core::GameServerStatus& st) {
   st.ready_ms = ParseTime(s.value("readyTime", "")).value_or(0);
   st.reserved_until_ms = ParseTime(s.value("reservedUntil", "")).value_or(0);
   if (s.contains("players") && s["players"].is_object()) {
-    st.player_count = s["players"].value("count", int64_t{0});
-    st.player_capacity = s["players"].value("capacity", int64_t{0});
+    const json& p = s["players"];
+    st.player_count = p.value("count", int64_t{0});
+    st.player_capacity = p.value("capacity", int64_t{0});
+    st.player_ids = p.value("ids", std::vector<std::string>{});
   }
+  if (s.contains("counters") && s["counters"].is_object())
+    for (const auto& [name, c] : s["counters"].items())
+      st.counters[name] = {c.value("count", int64_t{0}), c.value("capacity", int64_t{0})};
+  if (s.contains("lists") && s["lists"].is_object())
+    for (const auto& [name, l] : s["lists"].items())
+      st.lists[name] = {l.value("capacity", int64_t{0}),
+                        l.value("values", std::vector<std::string>{})};
   if (s.contains("allocation") && s["allocation"].is_object()) {
     const json& a = s["allocation"];
     core::AllocationInfo info;
@@ -280,6 +320,18 @@ json EncodeMeta(const core::ObjectMeta& meta) {
   return m;
 }
 
+json EncodeCounters(const core::Counters& counters) {
+  json out = json::object();
+  for (const auto& [name, c] : counters) out[name] = {{"count", c.count}, {"capacity", c.capacity}};
+  return out;
+}
+
+json EncodeLists(const core::Lists& lists) {
+  json out = json::object();
+  for (const auto& [name, l] : lists) out[name] = {{"capacity", l.capacity}, {"values", l.values}};
+  return out;
+}
+
 json EncodeGameServerSpec(const core::GameServerSpec& spec) {
   json ports = json::array();
   for (const auto& p : spec.ports) {
@@ -297,6 +349,10 @@ json EncodeGameServerSpec(const core::GameServerSpec& spec) {
                 {"periodSeconds", spec.health.period_s},
                 {"failureThreshold", spec.health.failure_threshold}}},
               {"scheduling", core::SchedulingName(spec.scheduling)}};
+  if (!spec.counters.empty()) out["counters"] = EncodeCounters(spec.counters);
+  if (!spec.lists.empty()) out["lists"] = EncodeLists(spec.lists);
+  if (spec.initial_player_capacity)
+    out["players"] = {{"initialCapacity", spec.initial_player_capacity}};
   out["template"] = spec.pod_template_json.empty()
                         ? json::object()
                         : json::parse(spec.pod_template_json, nullptr, false);
@@ -450,7 +506,10 @@ json EncodeGameServer(const core::GameServer& gs, bool with_spec) {
   if (s.state_since_ms) status["stateSince"] = FormatTime(s.state_since_ms);
   if (s.ready_ms) status["readyTime"] = FormatTime(s.ready_ms);
   if (s.reserved_until_ms) status["reservedUntil"] = FormatTime(s.reserved_until_ms);
-  status["players"] = {{"count", s.player_count}, {"capacity", s.player_capacity}};
+  status["players"] = {
+      {"count", s.player_count}, {"capacity", s.player_capacity}, {"ids", s.player_ids}};
+  if (!s.counters.empty()) status["counters"] = EncodeCounters(s.counters);
+  if (!s.lists.empty()) status["lists"] = EncodeLists(s.lists);
   if (s.allocation) {
     status["allocation"] = {{"sessionId", s.allocation->session_id},
                             {"sessionCookie", s.allocation->session_cookie},

@@ -52,8 +52,28 @@ std::string StoredGameServerText(const core::GameServer& gs) {
   if (s.state_since_ms) st.emplace("stateSince", FormatTime(s.state_since_ms));
   if (s.ready_ms) st.emplace("readyTime", FormatTime(s.ready_ms));
   if (s.reserved_until_ms) st.emplace("reservedUntil", FormatTime(s.reserved_until_ms));
-  st.emplace("players",
-             bj::object({{"count", s.player_count}, {"capacity", s.player_capacity}}, sp));
+  bj::array ids(sp);
+  for (const auto& id : s.player_ids) ids.emplace_back(bj::string(id, sp));
+  st.emplace("players", bj::object({{"count", s.player_count},
+                                    {"capacity", s.player_capacity},
+                                    {"ids", std::move(ids)}},
+                                   sp));
+  if (!s.counters.empty()) {
+    bj::object counters(sp);
+    for (const auto& [name, c] : s.counters)
+      counters.emplace(name, bj::object({{"count", c.count}, {"capacity", c.capacity}}, sp));
+    st.emplace("counters", std::move(counters));
+  }
+  if (!s.lists.empty()) {
+    bj::object lists(sp);
+    for (const auto& [name, l] : s.lists) {
+      bj::array values(sp);
+      for (const auto& v : l.values) values.emplace_back(bj::string(v, sp));
+      lists.emplace(name,
+                    bj::object({{"capacity", l.capacity}, {"values", std::move(values)}}, sp));
+    }
+    st.emplace("lists", std::move(lists));
+  }
   if (s.allocation) {
     bj::array players(sp);
     for (const auto& p : s.allocation->initial_players) players.emplace_back(bj::string(p, sp));

@@ -26,8 +26,7 @@ json PlainScalar(const std::string& s) {
 json ToJson(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      return nullptr;
+    case YAML::NodeType::Undefined: return nullptr;
     case YAML::NodeType::Scalar:
       return node.Tag() == "!" ? json(node.Scalar()) : PlainScalar(node.Scalar());
     case YAML::NodeType::Sequence: {

@@ -156,6 +156,7 @@ void Controller::ApplyGameServer(GameServer desired, Callback<Applied<GameServer
       }
       next.status = registered;
       next.status.state_since_ms = next.meta.created_ms;
+      core::InitStatusFromSpec(next);
       StageServer(std::move(next));
     }
     waiters_.push_back(Answer<Applied<GameServer>>(

@@ -85,6 +85,22 @@ std::vector<FieldError> Validate(const AllocationRequest& req) {
       if (s.players->max_available > 0 && s.players->min_available > s.players->max_available)
         out.push_back({path + ".players", "minAvailable must not exceed maxAvailable"});
     }
+    for (const auto& [name, f] : s.counters) {
+      const std::string at = path + ".counters." + name;
+      if (f.min_count < 0 || f.max_count < 0 || f.min_available < 0 || f.max_available < 0)
+        out.push_back({at, "bounds must not be negative"});
+      if (f.max_count > 0 && f.min_count > f.max_count)
+        out.push_back({at, "minCount must not exceed maxCount"});
+      if (f.max_available > 0 && f.min_available > f.max_available)
+        out.push_back({at, "minAvailable must not exceed maxAvailable"});
+    }
+    for (const auto& [name, f] : s.lists) {
+      const std::string at = path + ".lists." + name;
+      if (f.min_available < 0 || f.max_available < 0)
+        out.push_back({at, "bounds must not be negative"});
+      if (f.max_available > 0 && f.min_available > f.max_available)
+        out.push_back({at, "minAvailable must not exceed maxAvailable"});
+    }
   }
   for (const auto& [k, v] : req.labels) {
     if (!IsQualifiedName(k))
@@ -131,8 +147,12 @@ void AllocationIndex::Remove(const std::string& name) {
 void AllocationIndex::Update(const GameServer& gs) {
   Remove(gs.meta.name);
   if (!Allocatable(gs)) return;
-  Entry e{ClassFor(gs.fleet, gs.meta.labels), gs.status.state, gs.status.node,
-          gs.status.player_capacity - gs.status.player_count};
+  Entry e{ClassFor(gs.fleet, gs.meta.labels),
+          gs.status.state,
+          gs.status.node,
+          gs.status.player_capacity - gs.status.player_count,
+          gs.status.counters,
+          gs.status.lists};
   classes_[e.cls].buckets[{e.state, e.node}].insert(gs.meta.name);
   Count(e, +1);
   entries_.emplace(gs.meta.name, std::move(e));
@@ -165,6 +185,32 @@ std::vector<std::string> AllocationIndex::OrderNodes(const std::set<std::string>
   return out;
 }
 
+bool AllocationIndex::Fits(const GameServerSelector& sel, const Entry& e) {
+  if (!PlayersFit(sel.players, e.players_available)) return false;
+  auto within = [](int64_t v, int64_t min, int64_t max) {
+    return v >= min && (max == 0 || v <= max);
+  };
+  for (const auto& [name, f] : sel.counters) {
+    auto it = e.counters.find(name);
+    if (it == e.counters.end()) return false;
+    const CounterStatus& c = it->second;
+    if (!within(c.count, f.min_count, f.max_count)) return false;
+    if (!within(c.capacity - c.count, f.min_available, f.max_available)) return false;
+  }
+  for (const auto& [name, f] : sel.lists) {
+    auto it = e.lists.find(name);
+    if (it == e.lists.end()) return false;
+    const ListStatus& l = it->second;
+    if (!f.contains_value.empty() &&
+        std::find(l.values.begin(), l.values.end(), f.contains_value) == l.values.end())
+      return false;
+    if (!within(l.capacity - static_cast<int64_t>(l.values.size()), f.min_available,
+                f.max_available))
+      return false;
+  }
+  return true;
+}
+
 std::optional<std::string> AllocationIndex::Select(const AllocationRequest& req) const {
   static const std::vector<GameServerSelector> kAnyReady = {GameServerSelector{}};
   const auto& selectors = req.selectors.empty() ? kAnyReady : req.selectors;
@@ -191,7 +237,7 @@ std::optional<std::string> AllocationIndex::Select(const AllocationRequest& req)
         if (b == cls->buckets.end()) continue;
         for (const std::string& name : b->second) {
           if (best && name >= *best) break;  // buckets are ordered: nothing better follows
-          if (PlayersFit(sel.players, entries_.at(name).players_available)) {
+          if (Fits(sel, entries_.at(name))) {
             best = name;
             break;
           }

@@ -5,8 +5,9 @@
 // selector is evaluated once per class, never once per server, and the scheduling
 // strategy orders the candidate nodes by their loads, which the index keeps as
 // running counts. Complexity per Select: O(S · (C + N log N)) for S selectors,
-// C label classes and N nodes holding candidates, plus the servers inspected by a
-// `players` filter (one when there is none). docs/allocation.md has the details.
+// C label classes and N nodes holding candidates, plus the servers inspected by
+// `players`, `counters` and `lists` filters (one when there are none). docs/allocation.md has the
+// details.
 #pragma once
 
 #include <map>
@@ -35,11 +36,26 @@ struct PlayerFilter {
   bool operator==(const PlayerFilter&) const = default;
 };
 
+// Agones' CounterSelector and ListSelector; a 0 maximum means no upper bound. A server
+// without the named counter or list never matches.
+struct CounterFilter {
+  int64_t min_count = 0, max_count = 0;
+  int64_t min_available = 0, max_available = 0;
+  bool operator==(const CounterFilter&) const = default;
+};
+struct ListFilter {
+  std::string contains_value;  // "" = any
+  int64_t min_available = 0, max_available = 0;
+  bool operator==(const ListFilter&) const = default;
+};
+
 struct GameServerSelector {
   Labels match_labels;
   std::vector<LabelRequirement> match_expressions;
   GameServerState state = GameServerState::kReady;  // Ready, or Allocated to join a running session
   std::optional<PlayerFilter> players;
+  std::map<std::string, CounterFilter> counters;
+  std::map<std::string, ListFilter> lists;
   bool operator==(const GameServerSelector&) const = default;
 };
 
@@ -82,7 +98,10 @@ class AllocationIndex {
     GameServerState state;
     std::string node;
     int64_t players_available;
+    Counters counters;  // copies, for selectors' counter and list filters
+    Lists lists;
   };
+  static bool Fits(const GameServerSelector& sel, const Entry& e);
   struct NodeLoad {
     int ready = 0;
     int allocated = 0;

@@ -15,6 +15,7 @@ const char* CodeName(Code code) {
     case Code::kFailedPrecondition: return "FailedPrecondition";
     case Code::kAborted: return "Conflict";
     case Code::kResourceExhausted: return "ResourceExhausted";
+    case Code::kOutOfRange: return "OutOfRange";
     case Code::kUnavailable: return "Unavailable";
     case Code::kInternal: return "Internal";
   }
@@ -129,7 +130,14 @@ GameServer NewGameServerFromFleet(const Fleet& fleet, const std::string& name, T
   gs.fleet = fleet.meta.name;
   gs.status.state = GameServerState::kCreating;
   gs.status.state_since_ms = now;
+  InitStatusFromSpec(gs);
   return gs;
+}
+
+void InitStatusFromSpec(GameServer& gs) {
+  gs.status.counters = gs.spec->counters;
+  gs.status.lists = gs.spec->lists;
+  gs.status.player_capacity = gs.spec->initial_player_capacity;
 }
 
 std::string PortEnvName(const std::string& port_name) {

@@ -83,8 +83,27 @@ struct ProcessSpec {
   bool operator==(const ProcessSpec&) const = default;
 };
 
+// Agones counters and lists (beta SDK): declared on the template, kept per server in
+// status, changed by the SDK, filtered on by allocation selectors.
+inline constexpr int64_t kDefaultCapacity = 1000;
+struct CounterStatus {
+  int64_t count = 0;
+  int64_t capacity = kDefaultCapacity;
+  bool operator==(const CounterStatus&) const = default;
+};
+struct ListStatus {
+  int64_t capacity = kDefaultCapacity;
+  std::vector<std::string> values;  // in insertion order, no duplicates
+  bool operator==(const ListStatus&) const = default;
+};
+using Counters = std::map<std::string, CounterStatus>;
+using Lists = std::map<std::string, ListStatus>;
+
 struct GameServerSpec {
   std::vector<PortSpec> ports;
+  Counters counters;  // initial values; keys are the only counters the SDK may touch
+  Lists lists;
+  int64_t initial_player_capacity = 0;  // spec.players.initialCapacity (Agones alpha)
   HealthSpec health;
   Scheduling scheduling = Scheduling::kPacked;
   ProcessSpec process;           // extracted from pod_template
@@ -126,8 +145,14 @@ struct GameServerStatus {
   TimeMs ready_ms = 0;                       // first time the server reported Ready; 0 = never
   std::optional<AllocationInfo> allocation;  // while Allocated through an allocation
   TimeMs reserved_until_ms = 0;              // while Reserved: back to Ready then; 0 = until told
+  // Players, one model whichever SDK reports them. `player_ids` are the connected
+  // players when the SDK names them (Agones alpha, GSDK); DGS callbacks report only a
+  // count. `player_count` is authoritative.
   int64_t player_count = 0;
   int64_t player_capacity = 0;
+  std::vector<std::string> player_ids;
+  Counters counters;
+  Lists lists;
   bool operator==(const GameServerStatus&) const = default;
 };
 
@@ -212,6 +237,9 @@ bool IsValidName(const std::string& name);
 bool IsQualifiedName(const std::string& key);
 // Kubernetes label value: empty, or at most 63 of [A-Za-z0-9-_.] starting and ending alphanumeric.
 bool IsValidLabelValue(const std::string& value);
+
+// Sets status counters, lists and player capacity from the spec's initial values.
+void InitStatusFromSpec(GameServer& gs);
 
 // A new GameServer stamped from a fleet's template. Ports are not assigned yet.
 GameServer NewGameServerFromFleet(const Fleet& fleet, const std::string& name, TimeMs now);

@@ -39,22 +39,14 @@ static_assert(
 
 const char* StateName(GameServerState s) {
   switch (s) {
-    case S::kCreating:
-      return "Creating";
-    case S::kStarting:
-      return "Starting";
-    case S::kReady:
-      return "Ready";
-    case S::kReserved:
-      return "Reserved";
-    case S::kAllocated:
-      return "Allocated";
-    case S::kShutdown:
-      return "Shutdown";
-    case S::kUnhealthy:
-      return "Unhealthy";
-    case S::kError:
-      return "Error";
+    case S::kCreating: return "Creating";
+    case S::kStarting: return "Starting";
+    case S::kReady: return "Ready";
+    case S::kReserved: return "Reserved";
+    case S::kAllocated: return "Allocated";
+    case S::kShutdown: return "Shutdown";
+    case S::kUnhealthy: return "Unhealthy";
+    case S::kError: return "Error";
   }
   return "Unknown";
 }

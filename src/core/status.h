@@ -20,6 +20,7 @@ enum class Code {
   kFailedPrecondition,  // 409
   kAborted,             // 409 (version conflict)
   kResourceExhausted,   // 429
+  kOutOfRange,          // 400 (a count or list outside its capacity)
   kUnavailable,         // 503
   kInternal,            // 500
 };

@@ -105,6 +105,53 @@ TEST(AllocationIndex, PlayersFilter) {
   EXPECT_EQ(idx.Select(Want({sel})), "roomy");
 }
 
+TEST(AllocationIndex, CounterAndListFilters) {
+  AllocationIndex idx;
+  GameServer a = Server("a", "n1", S::kReady);
+  a.status.counters["rooms"] = {2, 4};
+  a.status.lists["maps"] = {3, {"dust", "nuke"}};
+  GameServer b = Server("b", "n1", S::kReady);
+  b.status.counters["rooms"] = {0, 4};
+  b.status.lists["maps"] = {3, {}};
+  GameServer plain = Server("c", "n1", S::kReady);  // declares neither
+  for (const auto& gs : {a, b, plain}) idx.Update(gs);
+
+  GameServerSelector sel;
+  sel.counters["rooms"] = CounterFilter{1, 0, 0, 0};  // minCount 1
+  EXPECT_EQ(idx.Select(Want({sel})), "a");
+  sel.counters["rooms"] = CounterFilter{0, 1, 0, 0};  // maxCount 1
+  EXPECT_EQ(idx.Select(Want({sel})), "b");
+  sel.counters["rooms"] = CounterFilter{0, 0, 3, 0};  // minAvailable 3
+  EXPECT_EQ(idx.Select(Want({sel})), "b");
+  sel.counters["rooms"] = CounterFilter{0, 0, 5, 0};
+  EXPECT_FALSE(idx.Select(Want({sel})).has_value());
+  sel.counters.clear();
+  sel.counters["missing"] = CounterFilter{};
+  EXPECT_FALSE(idx.Select(Want({sel}))) << "a server without the counter never matches";
+
+  GameServerSelector lists;
+  lists.lists["maps"] = ListFilter{"nuke", 0, 0};
+  EXPECT_EQ(idx.Select(Want({lists})), "a");
+  lists.lists["maps"] = ListFilter{"", 2, 0};  // at least 2 free slots
+  EXPECT_EQ(idx.Select(Want({lists})), "b");
+  lists.lists["maps"] = ListFilter{"", 0, 1};  // at most 1 free slot
+  EXPECT_EQ(idx.Select(Want({lists})), "a");
+  lists.lists["maps"] = ListFilter{"inferno", 0, 0};
+  EXPECT_FALSE(idx.Select(Want({lists})).has_value());
+}
+
+TEST(AllocationRequestValidation, CounterAndListBounds) {
+  AllocationRequest r;
+  GameServerSelector sel;
+  sel.counters["rooms"] = CounterFilter{5, 2, 0, 0};
+  sel.lists["maps"] = ListFilter{"", 4, 1};
+  r.selectors = {sel};
+  auto problems = Validate(r);
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_EQ(problems[0].field, "selectors[0].counters.rooms");
+  EXPECT_EQ(problems[1].field, "selectors[0].lists.maps");
+}
+
 // Three nodes: "busy" has 3 Allocated and 1 Ready, "quiet" 0 Allocated and 2 Ready,
 // "fresh" (the newest) 1 Allocated and 1 Ready.
 class Scheduling : public ::testing::Test {
