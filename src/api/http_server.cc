@@ -1,5 +1,7 @@
 #include "api/http_server.h"
 
+#include <deque>
+
 #include <fcntl.h>
 
 #include <spdlog/spdlog.h>
@@ -17,7 +19,7 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 // One connection: read a request, hand it to the handler, write its reply, repeat.
-class Session : public std::enable_shared_from_this<Session> {
+class Session : public std::enable_shared_from_this<Session>, public ChunkSink {
  public:
   Session(tcp::socket socket, std::shared_ptr<const Handler> handler, size_t body_limit)
       : stream_(std::move(socket)), handler_(std::move(handler)), body_limit_(body_limit) {}
@@ -53,11 +55,108 @@ class Session : public std::enable_shared_from_this<Session> {
     request_ = parser_->release();
     keep_alive_ = request_.keep_alive();
     auto self = shared_from_this();
-    (*handler_)(request_, [self](Response res) {
-      asio::post(self->stream_.get_executor(),
-                 [self, res = std::move(res)]() mutable { self->Write(std::move(res)); });
+    Reply reply(
+        [self](Response res) {
+          asio::post(self->stream_.get_executor(),
+                     [self, res = std::move(res)]() mutable { self->Write(std::move(res)); });
+        },
+        [self](Response head, StreamOpened opened) {
+          asio::post(self->stream_.get_executor(),
+                     [self, head = std::move(head), opened = std::move(opened)]() mutable {
+                       self->StartStream(std::move(head), std::move(opened));
+                     });
+        });
+    (*handler_)(request_, std::move(reply));
+  }
+
+  // ---- streamed responses (ChunkSink). The connection serves only this response and
+  // closes after it.
+  void StartStream(Response head, StreamOpened opened) {
+    keep_alive_ = false;
+    stream_.expires_never();
+    head.version(11);
+    head.keep_alive(false);
+    head.chunked(true);
+    head.body().clear();
+    auto header = std::make_shared<http::response<http::empty_body>>(head.result(), 11);
+    for (const auto& field : head) header->set(field.name_string(), field.value());
+    header->chunked(true);
+    auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*header);
+    streaming_ = true;
+    http::async_write_header(stream_, *serializer,
+                             [self = shared_from_this(), header, serializer,
+                              opened = std::move(opened)](beast::error_code ec, size_t) {
+                               if (ec) return self->EndStream();
+                               self->WatchForHangUp();
+                               opened(self);
+                             });
+  }
+
+  void Write(std::string chunk) override {
+    asio::post(stream_.get_executor(), [self = shared_from_this(), chunk = std::move(chunk)] {
+      if (self->stream_closed_) return;
+      self->chunks_.push_back(std::move(chunk));
+      if (!self->writing_) self->WriteNextChunk();
     });
   }
+
+  void End() override {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->stream_closed_) return;
+      self->ending_ = true;
+      if (!self->writing_) self->WriteNextChunk();
+    });
+  }
+
+  void OnClosed(std::function<void()> on_closed) override {
+    asio::post(stream_.get_executor(), [self = shared_from_this(), f = std::move(on_closed)] {
+      if (self->stream_closed_) return f();
+      self->on_closed_ = std::move(f);
+    });
+  }
+
+  void WriteNextChunk() {
+    if (chunks_.empty()) {
+      if (!ending_) return;
+      writing_ = true;
+      return asio::async_write(
+          stream_, http::make_chunk_last(),
+          [self = shared_from_this()](beast::error_code, size_t) { self->EndStream(); });
+    }
+    writing_ = true;
+    auto chunk = std::make_shared<std::string>(std::move(chunks_.front()));
+    chunks_.pop_front();
+    asio::async_write(stream_, http::make_chunk(asio::buffer(*chunk)),
+                      [self = shared_from_this(), chunk](beast::error_code ec, size_t) {
+                        self->writing_ = false;
+                        if (ec) return self->EndStream();
+                        self->WriteNextChunk();
+                      });
+  }
+
+  // The client sends nothing on a streamed response; a read that ends means it hung up.
+  void WatchForHangUp() {
+    drain_buffer_.resize(4096);
+    stream_.async_read_some(asio::buffer(drain_buffer_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) return self->EndStream();
+                              self->WatchForHangUp();
+                            });
+  }
+
+  void EndStream() {
+    if (stream_closed_) return;
+    stream_closed_ = true;
+    chunks_.clear();
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+    if (auto f = std::exchange(on_closed_, nullptr)) f();
+  }
+
+  bool streaming_ = false, writing_ = false, ending_ = false, stream_closed_ = false;
+  std::deque<std::string> chunks_;
+  std::function<void()> on_closed_;
 
   void Write(Response res) {
     res.version(11);

@@ -3,7 +3,9 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
+#include <type_traits>
 
 #include <boost/beast/http.hpp>
 
@@ -13,8 +15,43 @@ namespace http = boost::beast::http;
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 
-// Sends the response. Thread-safe; call exactly once.
-using Reply = std::function<void(Response)>;
+// A streamed response body (chunked): chunks go out in order; End finishes the
+// response. Thread-safe. `on_closed` runs once, when the response ends or the client
+// goes away; after that, writes are dropped.
+class ChunkSink {
+ public:
+  virtual ~ChunkSink() = default;
+  virtual void Write(std::string chunk) = 0;
+  virtual void End() = 0;
+  virtual void OnClosed(std::function<void()> on_closed) = 0;
+};
+using StreamOpened = std::function<void(std::shared_ptr<ChunkSink>)>;
+
+// Answers one request. Call it (or Stream) exactly once; thread-safe. Converts from any
+// callable taking a Response, so handlers and tests can pass lambdas; only the HTTP
+// server's own replies can stream.
+class Reply {
+ public:
+  using Send = std::function<void(Response)>;
+  using Streamer = std::function<void(Response head, StreamOpened opened)>;
+  Reply() = default;
+  template <typename F>
+  requires std::is_invocable_v<F&, Response> Reply(F send) : send_(std::move(send)) {}
+  Reply(Send send, Streamer streamer) : send_(std::move(send)), streamer_(std::move(streamer)) {}
+
+  void operator()(Response res) const { send_(std::move(res)); }
+  explicit operator bool() const { return static_cast<bool>(send_); }
+  bool can_stream() const { return static_cast<bool>(streamer_); }
+  // Sends `head` (status and headers) and then a chunked body written through the sink
+  // handed to `opened`. REQUIRES: can_stream().
+  void Stream(Response head, StreamOpened opened) const {
+    streamer_(std::move(head), std::move(opened));
+  }
+
+ private:
+  Send send_;
+  Streamer streamer_;
+};
 // Called on an I/O thread for every request.
 using Handler = std::function<void(const Request&, Reply)>;
 

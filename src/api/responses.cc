@@ -4,27 +4,18 @@ namespace muster::api {
 
 int HttpStatusFor(core::Code code) {
   switch (code) {
-    case core::Code::kOk:
-      return 200;
+    case core::Code::kOk: return 200;
     case core::Code::kInvalidArgument:
-    case core::Code::kOutOfRange:
-      return 400;
-    case core::Code::kUnauthenticated:
-      return 401;
-    case core::Code::kPermissionDenied:
-      return 403;
-    case core::Code::kNotFound:
-      return 404;
+    case core::Code::kOutOfRange: return 400;
+    case core::Code::kUnauthenticated: return 401;
+    case core::Code::kPermissionDenied: return 403;
+    case core::Code::kNotFound: return 404;
     case core::Code::kAlreadyExists:
     case core::Code::kFailedPrecondition:
-    case core::Code::kAborted:
-      return 409;
-    case core::Code::kResourceExhausted:
-      return 429;
-    case core::Code::kUnavailable:
-      return 503;
-    case core::Code::kInternal:
-      return 500;
+    case core::Code::kAborted: return 409;
+    case core::Code::kResourceExhausted: return 429;
+    case core::Code::kUnavailable: return 503;
+    case core::Code::kInternal: return 500;
   }
   return 500;
 }

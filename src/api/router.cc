@@ -42,8 +42,15 @@ bool Match(const std::vector<std::string>& pattern, const std::vector<std::strin
   if (pattern.size() != path.size()) return false;
   for (size_t i = 0; i < pattern.size(); ++i) {
     const std::string& p = pattern[i];
-    if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
-      (*params)[p.substr(1, p.size() - 2)] = Decode(path[i]);
+    const size_t close = p.front() == '{' ? p.find('}') : std::string::npos;
+    if (close != std::string::npos && close > 1) {
+      // "{name}" or "{name}:suffix" (the gateway's custom verbs, e.g. "{name}:addValue").
+      const std::string suffix = p.substr(close + 1);
+      const std::string& seg = path[i];
+      if (seg.size() <= suffix.size() ||
+          seg.compare(seg.size() - suffix.size(), suffix.size(), suffix) != 0)
+        return false;
+      (*params)[p.substr(1, close - 1)] = Decode(seg.substr(0, seg.size() - suffix.size()));
     } else if (p != path[i]) {
       return false;
     }

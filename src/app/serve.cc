@@ -234,6 +234,7 @@ int RunServe(const ServeOptions& o) {
       io.run();
     });
   auto stop_all = [&] {
+    sdk_servers.Shutdown();  // while the owner thread still answers calls in flight
     owner_work.reset();
     committer_work.reset();
     io_work.reset();

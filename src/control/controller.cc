@@ -212,6 +212,7 @@ void Controller::OnCommitted(const std::vector<Touched>& committed) {
     } else if (t.kind == store::Kind::kGameServer) {
       dirty_servers_.insert(t.name);
       if (!t.fleet.empty()) dirty_fleets_.insert(t.fleet);
+      NotifyWatches(t.name);
     }
   }
   ScheduleReconcile();

@@ -12,6 +12,7 @@
 // change feed of each commit drives the next reconcile.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <functional>
@@ -112,14 +113,32 @@ class Controller {
   void ListTokens(Callback<std::vector<core::ApiToken>> done);
   void RevokeToken(std::string name, Callback<core::ApiToken> done);
 
-  // --- SDK (any thread), on behalf of the named server ---
+  // --- SDK (any thread), on behalf of the named server (controller_sdk.cc) ---
+  // State changes answer the server once durable. None leaves Unhealthy or Error, and
+  // none acts on a server being deleted (FailedPrecondition).
   // Reserved for `seconds` (0 = until Ready/Allocate/Shutdown), then Ready again.
   void SdkReserve(std::string name, int64_t seconds, Callback<core::GameServer> done);
   // Self-allocation: Ready -> Allocated, stamping agones.dev/last-allocated.
   void SdkAllocate(std::string name, Callback<core::GameServer> done);
+  // Starting/Reserved/Allocated -> Ready; clears the session (reuse) and any reservation.
   void SdkReady(std::string name, Callback<core::GameServer> done);
   void SdkHealth(std::string name, Callback<bool> done);
   void SdkShutdown(std::string name, Callback<core::GameServer> done);
+  // An edit of a copy of the server (labels, players, counters, lists): `edit` runs on
+  // the owner thread, must be pure, and answers whether it changed anything. A change
+  // is staged and answered once durable; an error changes nothing.
+  using ServerEdit = std::function<core::StatusOr<bool>(core::GameServer&)>;
+  struct Edited {
+    core::GameServer server;
+    bool changed = false;
+  };
+  void SdkEdit(std::string name, ServerEdit edit, Callback<Edited> done);
+  // Watches one server: `on_change` runs on the owner thread with the server at once,
+  // then after every committed change to it; with nullptr when it is gone, after which
+  // the watch has ended. Must not block. Returns the id for Unwatch.
+  using ServerWatch = std::function<void(const core::GameServer*)>;
+  uint64_t WatchServer(std::string name, ServerWatch on_change);
+  void Unwatch(uint64_t id);
 
   // Stops every game-server process and calls `done` once none runs (records stay).
   // For `muster serve --stop-on-exit`.
@@ -156,6 +175,10 @@ class Controller {
   // Runs `done` once everything staged so far is durable (at once if nothing is).
   void AfterDurable(Done done);
   void ExpireReservations(core::TimeMs now);
+  void SdkTransition(std::string name, core::GameServerState to, std::string reason,
+                     std::string message, std::function<void(core::GameServer&)> prepare,
+                     Callback<core::GameServer> done);
+  void NotifyWatches(const std::string& name);
   void StartExternal(core::GameServer gs);
   void Reload();
   void OnCommitted(const std::vector<Touched>& committed);
@@ -203,6 +226,8 @@ class Controller {
   bool stopping_all_ = false;  // StopAllProcesses ran: no restarts, no replacements
   std::function<void()> all_stopped_;
   std::mt19937_64 rng_;
+  std::atomic<uint64_t> next_watch_id_{0};
+  std::map<std::string, std::map<uint64_t, ServerWatch>> watches_;  // by server name, then id
 };
 
 }  // namespace muster::control

@@ -14,8 +14,6 @@ using store::Change;
 
 namespace {
 
-constexpr const char* kLastAllocated = "agones.dev/last-allocated";
-
 // A random (version 4) UUID, for allocations that bring no sessionId.
 std::string NewUuid(std::mt19937_64& rng) {
   static const char* hex = "0123456789abcdef";
@@ -72,7 +70,7 @@ void Controller::Allocate(core::AllocationRequest req, Callback<AllocationResult
     GameServer gs = *world_.FindServer(*chosen);
     for (const auto& [k, v] : req.labels) gs.meta.labels[k] = v;
     for (const auto& [k, v] : req.annotations) gs.meta.annotations[k] = v;
-    gs.meta.annotations[kLastAllocated] = codec::FormatTime(now);
+    gs.meta.annotations[core::kLastAllocatedAnnotation] = codec::FormatTime(now);
     if (gs.status.state ==
         GameServerState::kReady) {  // a fresh session (not joining a running one)
       gs.status.allocation =
@@ -94,44 +92,6 @@ void Controller::Allocate(core::AllocationRequest req, Callback<AllocationResult
                    "game server " + name + " was deleted as it was being allocated; retry"));
       done(AllocationResult{*now_gs, session, false});
     });
-  });
-}
-
-void Controller::SdkReserve(std::string name, int64_t seconds, Callback<GameServer> done) {
-  boost::asio::post(owner_, [this, name = std::move(name), seconds, done = std::move(done)] {
-    const GameServer* gs = world_.FindServer(name);
-    if (!gs) return done(core::NotFound("game server " + name + " not found"));
-    if (core::IsTerminating(*gs) ||
-        !core::CanTransition(gs->status.state, GameServerState::kReserved))
-      return done(core::FailedPrecondition(std::string("cannot reserve a game server that is ") +
-                                           core::StateName(gs->status.state)));
-    GameServer next = *gs;
-    next.status.reserved_until_ms = seconds > 0 ? clock_.Now() + seconds * 1000 : 0;
-    SetState(std::move(next), GameServerState::kReserved, "SdkReserve",
-             seconds > 0 ? "reserved for " + std::to_string(seconds) + " s" : "reserved until told",
-             [this, name, done](Status s) {
-               if (!s.ok()) return done(s);
-               done(*world_.FindServer(name));
-             });
-  });
-}
-
-void Controller::SdkAllocate(std::string name, Callback<GameServer> done) {
-  boost::asio::post(owner_, [this, name = std::move(name), done = std::move(done)] {
-    const GameServer* gs = world_.FindServer(name);
-    if (!gs) return done(core::NotFound("game server " + name + " not found"));
-    if (core::IsTerminating(*gs) ||
-        !core::CanTransition(gs->status.state, GameServerState::kAllocated))
-      return done(core::FailedPrecondition(std::string("cannot allocate a game server that is ") +
-                                           core::StateName(gs->status.state)));
-    GameServer next = *gs;
-    next.meta.annotations[kLastAllocated] = codec::FormatTime(clock_.Now());
-    next.status.reserved_until_ms = 0;
-    SetState(std::move(next), GameServerState::kAllocated, "SdkAllocate", "allocated itself",
-             [this, name, done](Status s) {
-               if (!s.ok()) return done(s);
-               done(*world_.FindServer(name));
-             });
   });
 }
 

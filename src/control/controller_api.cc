@@ -201,62 +201,6 @@ std::string Controller::ReadLogs(const std::string& name, uint64_t max_bytes) co
   return runtime_.ReadLogs(name, max_bytes);
 }
 
-// ---------------------------------------------------------------- SDK
-
-namespace {
-
-// Why an SDK call may not change this server, if it may not.
-std::optional<Status> SdkRefusal(const GameServer* gs, const std::string& name) {
-  if (!gs) return core::NotFound("game server " + name + " not found");
-  if (core::IsTerminating(*gs)) return core::FailedPrecondition(name + " is shutting down");
-  if (gs->status.state == GameServerState::kUnhealthy ||
-      gs->status.state == GameServerState::kError)
-    return core::FailedPrecondition(name + " is " + core::StateName(gs->status.state) +
-                                    "; nothing leaves that state");
-  return std::nullopt;
-}
-
-}  // namespace
-
-void Controller::SdkReady(std::string name, Callback<GameServer> done) {
-  boost::asio::post(owner_, [this, name = std::move(name), done = std::move(done)] {
-    const GameServer* gs = world_.FindServer(name);
-    if (auto refusal = SdkRefusal(gs, name)) return done(*refusal);
-    if (gs->status.state == GameServerState::kReady) return done(*gs);
-    GameServer next = *gs;
-    next.status.allocation.reset();  // Allocated -> Ready: the session is over; reuse
-    next.status.reserved_until_ms = 0;
-    SetState(std::move(next), GameServerState::kReady, "", "", [this, name, done](Status s) {
-      if (!s.ok()) return done(s);
-      const GameServer* now = world_.FindServer(name);
-      if (!now) return done(core::NotFound("game server " + name + " not found"));
-      done(*now);
-    });
-  });
-}
-
-void Controller::SdkHealth(std::string name, Callback<bool> done) {
-  boost::asio::post(owner_, [this, name = std::move(name), done = std::move(done)] {
-    if (!world_.FindServer(name)) return done(core::NotFound("game server " + name + " not found"));
-    world_.Live(name).last_ping_ms = clock_.Now();
-    done(true);
-  });
-}
-
-void Controller::SdkShutdown(std::string name, Callback<GameServer> done) {
-  boost::asio::post(owner_, [this, name = std::move(name), done = std::move(done)] {
-    const GameServer* gs = world_.FindServer(name);
-    if (auto refusal = SdkRefusal(gs, name)) return done(*refusal);
-    GameServer snapshot = *gs;
-    SetState(*gs, GameServerState::kShutdown, "SdkShutdown", "the game server asked to shut down",
-             [done, snapshot](Status s) mutable {
-               if (!s.ok()) return done(s);
-               snapshot.status.state = GameServerState::kShutdown;
-               done(std::move(snapshot));
-             });
-  });
-}
-
 void Controller::StopAllProcesses(std::function<void()> done) {
   boost::asio::post(owner_, [this, done = std::move(done)]() mutable {
     stopping_all_ = true;

@@ -22,6 +22,8 @@ inline constexpr const char* kApiVersion = "muster.dev/v1";
 inline constexpr const char* kFleetLabel = "muster.dev/fleet";
 // Also set on a fleet's servers, so matchmakers written for Agones select them unchanged.
 inline constexpr const char* kAgonesFleetLabel = "agones.dev/fleet";
+// Stamped on every allocation, by a matchmaker or by the server itself (SDK Allocate).
+inline constexpr const char* kLastAllocatedAnnotation = "agones.dev/last-allocated";
 
 struct ObjectMeta {
   std::string name;

@@ -1,130 +1,254 @@
 #include "sdk/agones_rest.h"
 
 #include "api/responses.h"
+#include "sdk/agones_proto.h"
 
 namespace muster::sdk {
 namespace {
 
-using api::JsonResponse;
 using api::Params;
 using api::Reply;
 using api::Request;
-using nlohmann::json;
+using api::RouteHandler;
+using http = api::http::verb;
+namespace alpha = pb::alpha;
+namespace beta = pb::beta;
 
-// The gateway answers an empty JSON object on success.
-template <typename T>
-control::Callback<T> Empty(Reply reply) {
-  return [reply = std::move(reply)](core::StatusOr<T> r) {
+api::Response ProtoResponse(const google::protobuf::Message& m) {
+  api::Response res = api::TextResponse(200, GatewayJson(m) + "\n");
+  res.set(api::http::field::content_type, "application/json");
+  return res;
+}
+
+// Answers the error, or the message `make(value)` builds.
+template <typename T, typename Make>
+Callback<T> Answer(Reply reply, Make make) {
+  return [reply = std::move(reply), make = std::move(make)](core::StatusOr<T> r) {
     if (!r.ok()) return reply(api::ErrorResponse(r.status()));
-    reply(JsonResponse(200, json::object()));
+    reply(ProtoResponse(make(*r)));
   };
 }
 
-// Agones request bodies are `{}`; anything that is not a JSON object is refused.
-bool BodyIsObject(const Request& req, bool empty_ok, Reply& reply) {
-  if (req.body().empty() && empty_ok) return true;
-  json body = json::parse(req.body(), nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    reply(api::ErrorResponse(400, "InvalidArgument", "the body must be a JSON object, e.g. {}",
-                             "body"));
-    return false;
-  }
-  return true;
+// Answers `{}` on success.
+template <typename T>
+Callback<T> AnswerEmpty(Reply reply) {
+  return Answer<T>(std::move(reply), [](const T&) { return pb::Empty(); });
 }
 
-std::string Str(int64_t v) { return std::to_string(v); }
+// A route whose body is the message `Body` (empty body = `{}` unless `body_required`).
+template <typename Body, typename F>
+RouteHandler WithBody(F f, bool body_required = false) {
+  return [f = std::move(f), body_required](const Request& req, const Params& params, Reply reply) {
+    if (body_required && req.body().empty())
+      return reply(
+          api::ErrorResponse(400, "InvalidArgument", "a JSON body is required, e.g. {}", "body"));
+    Body body;
+    if (core::Status s = ParseGatewayJson(req.body(), &body); !s.ok())
+      return reply(api::ErrorResponse(s));
+    f(body, params, std::move(reply));
+  };
+}
+
+// A GET route: no body.
+template <typename F>
+RouteHandler NoBody(F f) {
+  return [f = std::move(f)](const Request&, const Params& params, Reply reply) {
+    f(params, std::move(reply));
+  };
+}
+
+pb::GameServer ServerProto(const GameServer& gs) {
+  pb::GameServer out;
+  ToProto(gs, &out);
+  return out;
+}
+
+alpha::Bool BoolProto(bool b) {
+  alpha::Bool out;
+  out.set_bool_(b);
+  return out;
+}
+
+alpha::Count CountProto(int64_t n) {
+  alpha::Count out;
+  out.set_count(n);
+  return out;
+}
+
+auto CounterAnswer(const std::string& name) {
+  return [name](const core::CounterStatus& c) {
+    beta::Counter out;
+    ToProto(name, c, &out);
+    return out;
+  };
+}
+
+auto ListAnswer(const std::string& name) {
+  return [name](const core::ListStatus& l) {
+    beta::List out;
+    ToProto(name, l, &out);
+    return out;
+  };
+}
+
+// GET /watch/gameserver: the server now, then one `{"result": GameServer}` line per change.
+void Watch(const ServerSdk& sdk, Reply reply) {
+  if (!reply.can_stream())
+    return reply(api::ErrorResponse(500, "Internal", "streaming is not available here", ""));
+  api::Response head{api::http::status::ok, 11};
+  head.set(api::http::field::content_type, "application/json");
+  reply.Stream(std::move(head), [sdk](std::shared_ptr<api::ChunkSink> sink) {
+    const uint64_t id = sdk.Watch([sink](const GameServer* gs) {
+      if (!gs) return sink->End();
+      sink->Write("{\"result\":" + GatewayJson(ServerProto(*gs)) + "}\n");
+    });
+    sink->OnClosed([sdk, id] { sdk.Unwatch(id); });
+  });
+}
 
 }  // namespace
 
-json AgonesGameServerJson(const core::GameServer& gs) {
-  json ports = json::array();
-  for (const auto& p : gs.status.ports) ports.push_back({{"name", p.name}, {"port", p.port}});
-  json addresses = json::array();
-  if (!gs.status.address.empty())
-    addresses.push_back({{"type", "InternalIP"}, {"address", gs.status.address}});
-  const auto& h = gs.spec->health;
-  return {
-      {"object_meta",
-       {{"name", gs.meta.name},
-        {"namespace", "default"},
-        {"uid", gs.meta.name},
-        {"resource_version", Str(static_cast<int64_t>(gs.meta.version))},
-        {"generation", Str(1)},
-        {"creation_timestamp", Str(gs.meta.created_ms / 1000)},
-        {"deletion_timestamp", Str(gs.meta.deletion_ms / 1000)},
-        {"annotations", gs.meta.annotations.empty() ? json::object() : json(gs.meta.annotations)},
-        {"labels", gs.meta.labels.empty() ? json::object() : json(gs.meta.labels)}}},
-      {"spec",
-       {{"health",
-         {{"disabled", h.disabled},
-          {"period_seconds", h.period_s},
-          {"failure_threshold", h.failure_threshold},
-          {"initial_delay_seconds", h.initial_delay_s}}}}},
-      {"status",
-       {{"state", core::StateName(gs.status.state)},
-        {"address", gs.status.address},
-        {"ports", ports},
-        {"players", {{"count", "0"}, {"capacity", "0"}, {"ids", json::array()}}},
-        {"counters", json::object()},
-        {"lists", json::object()},
-        {"addresses", addresses}}},
-  };
-}
-
-std::vector<api::Route> AgonesRestRoutes(control::Controller& c, const std::string& server) {
-  using http = api::http::verb;
+std::vector<api::Route> AgonesRestRoutes(const ServerSdk& sdk) {
   using api::Scope;
+  const Scope open = Scope::kPublic;  // the port itself is the credential (loopback only)
   return {
-      {http::post, "/ready", Scope::kPublic,
-       [&c, server](const Request& req, const Params&, Reply reply) {
-         if (!BodyIsObject(req, true, reply)) return;
-         c.SdkReady(server, Empty<core::GameServer>(reply));
-       }},
-      {http::post, "/health", Scope::kPublic,
-       [&c, server](const Request& req, const Params&, Reply reply) {
-         if (!BodyIsObject(req, false, reply)) return;
-         c.SdkHealth(server, Empty<bool>(reply));
-       }},
-      {http::post, "/shutdown", Scope::kPublic,
-       [&c, server](const Request& req, const Params&, Reply reply) {
-         if (!BodyIsObject(req, true, reply)) return;
-         c.SdkShutdown(server, Empty<core::GameServer>(reply));
-       }},
-      {http::post, "/allocate", Scope::kPublic,
-       [&c, server](const Request& req, const Params&, Reply reply) {
-         if (!BodyIsObject(req, true, reply)) return;
-         c.SdkAllocate(server, Empty<core::GameServer>(reply));
-       }},
-      {http::post, "/reserve", Scope::kPublic,
-       [&c, server](const Request& req, const Params&, Reply reply) {
-         json body = json::parse(req.body(), nullptr, false);
-         // Duration{seconds}: int64, so a string in gateway JSON; a number is accepted too.
-         int64_t seconds = -1;
-         if (body.is_object() && body.contains("seconds")) {
-           const json& v = body["seconds"];
-           if (v.is_number_integer())
-             seconds = v.get<int64_t>();
-           else if (v.is_string()) {
-             try {
-               seconds = std::stoll(v.get<std::string>());
-             } catch (...) {
-             }
+      // ---- stable: agones.dev.sdk.SDK
+      {http::post, "/ready", open,
+       WithBody<pb::Empty>([sdk](const pb::Empty&, const Params&, Reply r) {
+         sdk.Ready(AnswerEmpty<GameServer>(std::move(r)));
+       })},
+      {http::post, "/allocate", open,
+       WithBody<pb::Empty>([sdk](const pb::Empty&, const Params&, Reply r) {
+         sdk.Allocate(AnswerEmpty<GameServer>(std::move(r)));
+       })},
+      {http::post, "/shutdown", open,
+       WithBody<pb::Empty>([sdk](const pb::Empty&, const Params&, Reply r) {
+         sdk.Shutdown(AnswerEmpty<GameServer>(std::move(r)));
+       })},
+      {http::post, "/health", open,
+       WithBody<pb::Empty>([sdk](const pb::Empty&, const Params&,
+                                 Reply r) { sdk.Health(AnswerEmpty<bool>(std::move(r))); },
+                           /*body_required=*/true)},
+      {http::get, "/gameserver", open, NoBody([sdk](const Params&, Reply r) {
+         sdk.Get(Answer<GameServer>(std::move(r), ServerProto));
+       })},
+      {http::get, "/watch/gameserver", open,
+       NoBody([sdk](const Params&, Reply r) { Watch(sdk, std::move(r)); })},
+      {http::put, "/metadata/label", open,
+       WithBody<pb::KeyValue>([sdk](const pb::KeyValue& kv, const Params&, Reply r) {
+         sdk.SetLabel(kv.key(), kv.value(), AnswerEmpty<GameServer>(std::move(r)));
+       })},
+      {http::put, "/metadata/annotation", open,
+       WithBody<pb::KeyValue>([sdk](const pb::KeyValue& kv, const Params&, Reply r) {
+         sdk.SetAnnotation(kv.key(), kv.value(), AnswerEmpty<GameServer>(std::move(r)));
+       })},
+      {http::post, "/reserve", open,
+       WithBody<pb::Duration>([sdk](const pb::Duration& d, const Params&, Reply r) {
+         if (d.seconds() < 0)
+           return r(api::ErrorResponse(core::InvalidArgument("must not be negative", "seconds")));
+         sdk.Reserve(d.seconds(), AnswerEmpty<GameServer>(std::move(r)));
+       })},
+
+      // ---- alpha: agones.dev.sdk.alpha.SDK (players)
+      {http::post, "/alpha/player/connect", open,
+       WithBody<alpha::PlayerID>([sdk](const alpha::PlayerID& p, const Params&, Reply r) {
+         sdk.PlayerConnect(p.playerid(), Answer<bool>(std::move(r), BoolProto));
+       })},
+      {http::post, "/alpha/player/disconnect", open,
+       WithBody<alpha::PlayerID>([sdk](const alpha::PlayerID& p, const Params&, Reply r) {
+         sdk.PlayerDisconnect(p.playerid(), Answer<bool>(std::move(r), BoolProto));
+       })},
+      {http::put, "/alpha/player/capacity", open,
+       WithBody<alpha::Count>([sdk](const alpha::Count& c, const Params&, Reply r) {
+         sdk.SetPlayerCapacity(c.count(), AnswerEmpty<GameServer>(std::move(r)));
+       })},
+      {http::get, "/alpha/player/capacity", open, NoBody([sdk](const Params&, Reply r) {
+         sdk.Get(Answer<GameServer>(std::move(r), [](const GameServer& gs) {
+           return CountProto(gs.status.player_capacity);
+         }));
+       })},
+      {http::get, "/alpha/player/count", open, NoBody([sdk](const Params&, Reply r) {
+         sdk.Get(Answer<GameServer>(std::move(r), [](const GameServer& gs) {
+           return CountProto(gs.status.player_count);
+         }));
+       })},
+      {http::get, "/alpha/player/connected/{playerID}", open,
+       NoBody([sdk](const Params& p, Reply r) {
+         sdk.Get(Answer<GameServer>(std::move(r), [id = p.Path("playerID")](const GameServer& gs) {
+           const auto& ids = gs.status.player_ids;
+           return BoolProto(std::find(ids.begin(), ids.end(), id) != ids.end());
+         }));
+       })},
+      {http::get, "/alpha/player/connected", open, NoBody([sdk](const Params&, Reply r) {
+         sdk.Get(Answer<GameServer>(std::move(r), [](const GameServer& gs) {
+           alpha::PlayerIDList out;
+           for (const auto& id : gs.status.player_ids) out.add_list(id);
+           return out;
+         }));
+       })},
+
+      // ---- beta: agones.dev.sdk.beta.SDK (counters and lists)
+      {http::get, "/v1beta1/counters/{name}", open, NoBody([sdk](const Params& p, Reply r) {
+         const std::string name = p.Path("name");
+         sdk.GetCounter(name, Answer<core::CounterStatus>(std::move(r), CounterAnswer(name)));
+       })},
+      {http::patch, "/v1beta1/counters/{name}", open,
+       WithBody<beta::CounterUpdateRequest>(
+           [sdk](const beta::CounterUpdateRequest& u, const Params& p, Reply r) {
+             const std::string name = p.Path("name");
+             core::CounterUpdate update;
+             if (u.has_count()) update.count = u.count().value();
+             if (u.has_capacity()) update.capacity = u.capacity().value();
+             update.diff = u.countdiff();
+             sdk.UpdateCounter(name, update,
+                               Answer<core::CounterStatus>(std::move(r), CounterAnswer(name)));
+           })},
+      {http::get, "/v1beta1/lists/{name}", open, NoBody([sdk](const Params& p, Reply r) {
+         const std::string name = p.Path("name");
+         sdk.GetList(name, Answer<core::ListStatus>(std::move(r), ListAnswer(name)));
+       })},
+      {http::patch, "/v1beta1/lists/{name}", open,
+       [sdk](const Request& req, const Params& p, Reply r) {
+         beta::List list;
+         if (core::Status s = ParseGatewayJson(req.body(), &list); !s.ok())
+           return r(api::ErrorResponse(s));
+         // The gateway's update mask: ?update_mask=a,b, else the fields the body names.
+         std::vector<std::string> paths;
+         std::string mask = p.Query("update_mask");
+         if (!mask.empty()) {
+           for (size_t start = 0; start <= mask.size();) {
+             size_t comma = std::min(mask.find(',', start), mask.size());
+             if (comma > start) paths.push_back(mask.substr(start, comma - start));
+             start = comma + 1;
            }
-         } else if (body.is_object()) {
-           seconds = 0;  // unset = until further notice
+         } else {
+           nlohmann::json body = nlohmann::json::parse(req.body(), nullptr, false);
+           if (body.is_object())
+             for (const char* field : {"capacity", "values"})
+               if (body.contains(field)) paths.push_back(field);
+           if (paths.empty()) paths.push_back("none");  // a body naming nothing changes nothing
          }
-         if (seconds < 0)
-           return reply(api::ErrorResponse(
-               400, "InvalidArgument", "seconds must be a whole number, not negative", "seconds"));
-         c.SdkReserve(server, seconds, Empty<core::GameServer>(reply));
+         core::StatusOr<core::ListUpdate> update = paths == std::vector<std::string>{"none"}
+                                                       ? core::ListUpdate{}
+                                                       : ListUpdateFor(list, paths);
+         if (!update.ok()) return r(api::ErrorResponse(update.status()));
+         const std::string name = p.Path("name");
+         sdk.UpdateList(name, *update, Answer<core::ListStatus>(std::move(r), ListAnswer(name)));
        }},
-      {http::get, "/gameserver", Scope::kPublic,
-       [&c, server](const Request&, const Params&, Reply reply) {
-         c.GetGameServer(server, [reply](core::StatusOr<core::GameServer> r) {
-           if (!r.ok()) return reply(api::ErrorResponse(r.status()));
-           reply(JsonResponse(200, AgonesGameServerJson(*r)));
-         });
-       }},
+      {http::post, "/v1beta1/lists/{name}:addValue", open,
+       WithBody<beta::AddListValueRequest>(
+           [sdk](const beta::AddListValueRequest& a, const Params& p, Reply r) {
+             const std::string name = p.Path("name");
+             sdk.AddListValue(name, a.value(),
+                              Answer<core::ListStatus>(std::move(r), ListAnswer(name)));
+           })},
+      {http::post, "/v1beta1/lists/{name}:removeValue", open,
+       WithBody<beta::RemoveListValueRequest>(
+           [sdk](const beta::RemoveListValueRequest& a, const Params& p, Reply r) {
+             const std::string name = p.Path("name");
+             sdk.RemoveListValue(name, a.value(),
+                                 Answer<core::ListStatus>(std::move(r), ListAnswer(name)));
+           })},
   };
 }
 

@@ -1,36 +1,53 @@
-// One SDK listener per game server, on 127.0.0.1 at the server's own HTTP SDK port
-// (AGONES_SDK_HTTP_PORT). Implements control::SdkEndpoints.
+// The SDK endpoints of every game server: for each, an HTTP listener (the Agones REST
+// gateway, AGONES_SDK_HTTP_PORT) and a gRPC server (AGONES_SDK_GRPC_PORT), both on
+// 127.0.0.1 and both bound to that one server. Implements control::SdkEndpoints.
 #pragma once
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include "api/http_server.h"
-#include "api/router.h"
 #include "control/controller.h"
+#include "sdk/agones_grpc.h"
 
 namespace muster::sdk {
 
 class SdkServers : public control::SdkEndpoints {
  public:
-  // Listeners accept on `io`'s threads. `controller` must outlive this.
+  // HTTP listeners accept on `io`'s threads. `controller` must outlive this.
   SdkServers(boost::asio::io_context& io, control::Controller& controller);
+  // REQUIRES: Shutdown() has run.
   ~SdkServers() override;
 
   // Called on the controller's owner thread.
   core::Status Open(const core::GameServer& gs) override;
   void Close(const std::string& name) override;
 
+  // Closes every endpoint and waits until they are gone. Calls in flight are answered
+  // by the controller's owner thread, so call this while it still runs, from another
+  // thread. Open refuses afterwards.
+  void Shutdown();
+
  private:
   struct Endpoint {
     std::shared_ptr<api::HttpServer> http;
+    std::shared_ptr<AgonesGrpc> grpc;
   };
+  // A gRPC server's shutdown waits for its calls, which the owner thread answers:
+  // it happens here, never on the owner thread.
+  void Retire(Endpoint ep);
+
   boost::asio::io_context& io_;
   control::Controller& controller_;
+  std::mutex mu_;
   std::map<std::string, Endpoint> endpoints_;
+  bool shut_down_ = false;
+  boost::asio::thread_pool closer_{1};
 };
 
 }  // namespace muster::sdk
