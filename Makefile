@@ -4,7 +4,7 @@ BUILD_TYPE ?= Release
 DATA_DIR ?= .muster-run
 MUSTER := $(BUILD_DIR)/bin/muster
 
-.PHONY: run test build deps clean format
+.PHONY: run test build deps node-deps clean format
 
 deps:
 	@bash scripts/install-deps.sh
@@ -21,7 +21,14 @@ run: build
 	@rm -rf $(DATA_DIR)
 	$(MUSTER) serve --data-dir $(DATA_DIR) --apply examples/fleets/echo.yaml --stop-on-exit
 
-test: build
+# The real Agones Node.js SDK the conformance tests run, at the version the lock pins.
+NODE_EXAMPLE := examples/agones-node
+$(NODE_EXAMPLE)/node_modules/.package-lock.json: $(NODE_EXAMPLE)/package-lock.json | deps
+	@npm ci --prefix $(NODE_EXAMPLE) --no-audit --no-fund --loglevel=error
+
+node-deps: $(NODE_EXAMPLE)/node_modules/.package-lock.json
+
+test: build node-deps
 	@cd $(BUILD_DIR) && ctest --output-on-failure --timeout 900
 
 format:
