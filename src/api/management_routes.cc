@@ -126,6 +126,28 @@ void Logs(control::Controller& c, const Request&, const Params& p, Reply reply) 
   });
 }
 
+// PUT /v1/nodes/{name}/maintenance {"at": "2026-12-01T10:00:00Z"}; "" or null clears it.
+void Maintenance(control::Controller& c, const Request& req, const Params& p, Reply reply) {
+  json body = json::parse(req.body(), nullptr, false);
+  if (body.is_discarded() || !body.is_object())
+    return reply(ErrorResponse(400, "InvalidArgument", "the body must be a JSON object", "body"));
+  if (!body.contains("at"))
+    return reply(ErrorResponse(400, "InvalidArgument", "required: a UTC time or \"\"", "at"));
+  core::TimeMs at = 0;
+  if (body["at"].is_string() && !body["at"].get<std::string>().empty()) {
+    const std::string text = body["at"];
+    auto parsed = codec::ParseTime(text);
+    if (!parsed || text.back() != 'Z')
+      return reply(ErrorResponse(
+          400, "InvalidArgument",
+          "must be a UTC time like 2026-12-01T10:00:00Z, got \"" + text + "\"", "at"));
+    at = *parsed;
+  } else if (!body["at"].is_null() && !body["at"].is_string()) {
+    return reply(ErrorResponse(400, "InvalidArgument", "must be a string", "at"));
+  }
+  c.SetNodeMaintenance(p.Path("name"), at, Respond<core::Node>(reply, codec::EncodeNode));
+}
+
 }  // namespace
 
 std::vector<Route> ManagementRoutes(control::Controller& c) {
@@ -189,6 +211,21 @@ std::vector<Route> ManagementRoutes(control::Controller& c) {
        }},
       {verb::get, "/v1/gameservers/{name}/logs", S::kRead,
        [&c](const Request& req, const Params& p, Reply reply) { Logs(c, req, p, reply); }},
+
+      {verb::get, "/v1/nodes", S::kRead,
+       [&c](const Request&, const Params&, Reply reply) {
+         c.ListNodes(Respond<std::vector<core::Node>>(reply, [](const std::vector<core::Node>& ns) {
+           json items = json::array();
+           for (const auto& n : ns) items.push_back(codec::EncodeNode(n));
+           return json{{"items", items}};
+         }));
+       }},
+      {verb::get, "/v1/nodes/{name}", S::kRead,
+       [&c](const Request&, const Params& p, Reply reply) {
+         c.GetNode(p.Path("name"), Respond<core::Node>(reply, codec::EncodeNode));
+       }},
+      {verb::put, "/v1/nodes/{name}/maintenance", S::kAdmin,
+       [&c](const Request& req, const Params& p, Reply reply) { Maintenance(c, req, p, reply); }},
   };
 }
 

@@ -189,6 +189,36 @@ int RunCli(int argc, char** argv) {
     }
   });
 
+  std::string at;
+  bool clear = false;
+  auto* node = app.add_subcommand("node", "Show nodes, or plan a node's maintenance");
+  node->require_subcommand(1);
+  node->add_subcommand("list", "List nodes (embedded mode: this one)")->callback([&] {
+    auto out = client.Call(api::http::verb::get, "/v1/nodes");
+    if (out)
+      for (const auto& n : (*out)["items"])
+        std::cout << n.value("name", "") << "\t" << n.value("address", "") << "\t"
+                  << n.value("maintenanceAt", "-") << "\n";
+    rc = out ? 0 : 1;
+  });
+  auto* maintenance = node->add_subcommand(
+      "maintenance",
+      "Plan maintenance of a node: its game servers hear of it through their SDK (GSDK: "
+      "nextScheduledMaintenanceUtc), so matches can end before the machine goes away");
+  maintenance->add_option("node", name, "The node")->required();
+  maintenance->add_option("--at", at, "When, in UTC: 2026-12-01T10:00:00Z");
+  maintenance->add_flag("--clear", clear, "Cancel the planned maintenance");
+  maintenance->callback([&] {
+    if (at.empty() == !clear)
+      throw CLI::ValidationError("--at", "give either --at TIME or --clear");
+    auto out = client.Call(api::http::verb::put, "/v1/nodes/" + name + "/maintenance",
+                           json{{"at", at}}.dump());
+    if (out)
+      std::cout << "node/" << name
+                << (clear ? " maintenance cleared" : " maintenance planned at " + at) << "\n";
+    rc = out ? 0 : 1;
+  });
+
   int replicas = -1;
   auto* scale = app.add_subcommand("scale", "Set a fleet's replicas");
   scale->add_option("resource", resource, "fleet")->required();

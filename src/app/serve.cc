@@ -80,6 +80,10 @@ std::vector<std::string> Check(const ServeOptions& o) {
   }
   if (o.log_max_bytes < 4096) problems.push_back("--log-max-bytes: must be at least 4096");
   if (o.io_threads < 0) problems.push_back("--io-threads: must not be negative");
+  if (o.gsdk_heartbeat_ms < 1000 || o.gsdk_heartbeat_ms > 60000)
+    problems.push_back("--gsdk-heartbeat-interval: milliseconds within 1000-60000");
+  if (o.title_id.empty()) problems.push_back("--title-id: must not be empty");
+  if (o.region.empty()) problems.push_back("--region: must not be empty");
   if (!o.node_name.empty() && !core::IsValidName(o.node_name))
     problems.push_back("--node-name: must be a DNS label (lower-case letters, digits, '-')");
   if (spdlog::level::from_str(o.log_level) == spdlog::level::off && o.log_level != "off")
@@ -157,6 +161,14 @@ void AddServeCommand(CLI::App& app, ServeOptions& o) {
                   "and the next start re-adopts them)");
   serve->add_option("--log-level", o.log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
+  serve
+      ->add_option("--gsdk-heartbeat-interval", o.gsdk_heartbeat_ms,
+                   "PlayFab GSDK servers: heartbeat interval asked for, in ms (1000-60000)")
+      ->capture_default_str();
+  serve->add_option("--title-id", o.title_id, "PlayFab GSDK servers: their PF_TITLE_ID")
+      ->capture_default_str();
+  serve->add_option("--region", o.region, "PlayFab GSDK servers: their PF_REGION")
+      ->capture_default_str();
 }
 
 int RunServe(const ServeOptions& o) {
@@ -214,7 +226,8 @@ int RunServe(const ServeOptions& o) {
   copts.sdk_ports = *ParseRange(o.sdk_ports);
   control::Controller controller(owner, committer, **store, runtime, clock, runtime::PortInUse,
                                  copts);
-  sdk::SdkServers sdk_servers(io, controller);
+  sdk::GsdkOptions gsdk{dir + "/gsdk", o.title_id, o.region, o.gsdk_heartbeat_ms};
+  sdk::SdkServers sdk_servers(io, controller, gsdk);
 
   std::thread owner_thread([&] {
     ::pthread_setname_np(::pthread_self(), "muster-owner");

@@ -21,6 +21,10 @@ struct ServeOptions {
   std::vector<std::string> apply;
   bool stop_on_exit = false;
   std::string log_level = "info";
+  // PlayFab GSDK agent
+  int gsdk_heartbeat_ms = 1000;  // nextHeartbeatIntervalMs
+  std::string title_id = "muster";
+  std::string region = "local";
 };
 
 void AddServeCommand(CLI::App& app, ServeOptions& options);

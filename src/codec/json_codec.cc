@@ -539,7 +539,16 @@ json EncodeGameServer(const core::GameServer& gs, bool with_spec) {
           {"status", status}};
 }
 
-json EncodeNode(const core::Node& node) { return {{"name", node.name}, {"address", node.address}}; }
+json EncodeNode(const core::Node& node) {
+  json out = {{"name", node.name}, {"address", node.address}};
+  if (node.maintenance_ms) out["maintenanceAt"] = FormatTime(node.maintenance_ms);
+  return out;
+}
+
+core::Node DecodeNode(const json& j) {
+  return {j.value("name", ""), j.value("address", ""),
+          ParseTime(j.value("maintenanceAt", "")).value_or(0)};
+}
 
 json EncodeToken(const core::ApiToken& t) {
   return {{"name", t.name},

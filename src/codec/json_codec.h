@@ -25,6 +25,7 @@ json EncodeFleet(const core::Fleet& fleet);
 // `with_spec` false leaves out `spec` (the store keeps a GameServer's immutable spec apart).
 json EncodeGameServer(const core::GameServer& gs, bool with_spec = true);
 json EncodeNode(const core::Node& node);
+core::Node DecodeNode(const json& j);
 json EncodeToken(const core::ApiToken& t);
 core::ApiToken DecodeToken(const json& j);
 

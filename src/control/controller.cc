@@ -74,8 +74,9 @@ Status Controller::Start(SdkEndpoints* sdk) {
     }
     world_.Live(name).started_ms = now;
     if (gs.status.sdk_http_port != 0 && sdk_) {
-      if (Status s = sdk_->Open(gs); !s.ok())
-        spdlog::warn("game server {}: cannot reopen its SDK port: {}", name, s.message());
+      if (auto opened = sdk_->Open(gs, world_.FindFleet(gs.fleet)); !opened.ok())
+        spdlog::warn("game server {}: cannot reopen its SDK port: {}", name,
+                     opened.status().message());
     }
     world_.PutServer(std::move(gs));
     dirty_servers_.insert(name);
@@ -91,9 +92,11 @@ Status Controller::Start(SdkEndpoints* sdk) {
   for (size_t i = 0; i < snap->nodes.size(); ++i) {
     if (snap->nodes[i].name != options_.node.name) continue;
     node_version = snap->node_versions[i];
+    options_.node.maintenance_ms = snap->nodes[i].maintenance_ms;  // a planned time survives
     node_current = snap->nodes[i] == options_.node;
   }
-  if (!node_current) Stage(Change::Put(options_.node, node_version));
+  node_version_ = node_version;
+  if (!node_current) Stage(Change::Put(options_.node, node_version_++));
 
   for (auto& t : snap->tokens) {
     if (options_.tokens) options_.tokens->Put(t);
@@ -393,8 +396,11 @@ void Controller::AssignAndStart(GameServer gs) {
   gs.status.sdk_http_port = *http;
   gs.status.node = options_.node.name;
   gs.status.address = options_.node.address;
+  SdkEndpoints::Env sdk_env;
   if (sdk_) {
-    if (Status s = sdk_->Open(gs); !s.ok()) return fail("SdkPortUnavailable", s.message());
+    auto opened = sdk_->Open(gs, world_.FindFleet(gs.fleet));
+    if (!opened.ok()) return fail("SdkPortUnavailable", opened.status().message());
+    sdk_env = std::move(*opened);
   }
 
   runtime::LaunchSpec launch{name, gs.spec->process, {}};
@@ -406,6 +412,7 @@ void Controller::AssignAndStart(GameServer gs) {
                 {"AGONES_SDK_HTTP_PORT", std::to_string(*http)}};
   for (const auto& p : gs.status.ports)
     launch.env.push_back({core::PortEnvName(p.name), std::to_string(p.port)});
+  for (auto& [k, v] : sdk_env) launch.env.push_back({k, std::move(v)});
   auto info = runtime_.Start(launch);
   if (!info.ok()) return fail("StartFailed", info.status().message());
 

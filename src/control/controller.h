@@ -52,7 +52,11 @@ using Done = std::function<void(core::Status)>;
 class SdkEndpoints {
  public:
   virtual ~SdkEndpoints() = default;
-  virtual core::Status Open(const core::GameServer& gs) = 0;
+  // Opens the server's endpoints; answers environment variables its process needs
+  // to find them (beyond AGONES_SDK_GRPC_PORT and AGONES_SDK_HTTP_PORT).
+  using Env = std::map<std::string, std::string>;
+  // `fleet` is the server's fleet, or null.
+  virtual core::StatusOr<Env> Open(const core::GameServer& gs, const core::Fleet* fleet) = 0;
   virtual void Close(const std::string& name) = 0;
 };
 
@@ -108,6 +112,13 @@ class Controller {
   // when nothing matches; NotFound for an unknown fleet or buildID.
   void Allocate(core::AllocationRequest req, Callback<AllocationResult> done);
 
+  // --- Nodes (any thread). In embedded mode this Muster's own node is the only one.
+  void ListNodes(Callback<std::vector<core::Node>> done);
+  void GetNode(std::string name, Callback<core::Node> done);
+  // Plans maintenance of node `name` at `at` (0 clears the plan); answers the node once
+  // durable. Game servers hear of it through their SDK (GSDK: nextScheduledMaintenanceUtc).
+  void SetNodeMaintenance(std::string name, core::TimeMs at, Callback<core::Node> done);
+
   // --- Tokens (any thread) ---
   void CreateToken(core::ApiToken token, Callback<core::ApiToken> done);
   void ListTokens(Callback<std::vector<core::ApiToken>> done);
@@ -124,6 +135,9 @@ class Controller {
   void SdkReady(std::string name, Callback<core::GameServer> done);
   void SdkHealth(std::string name, Callback<bool> done);
   void SdkShutdown(std::string name, Callback<core::GameServer> done);
+  // The game reports itself broken (GSDK health Unhealthy, DGS health Failed): it is
+  // Unhealthy, and a fleet replaces it.
+  void SdkUnhealthy(std::string name, std::string message, Callback<core::GameServer> done);
   // An edit of a copy of the server (labels, players, counters, lists): `edit` runs on
   // the owner thread, must be pure, and answers whether it changed anything. A change
   // is staged and answered once durable; an error changes nothing.
@@ -226,6 +240,7 @@ class Controller {
   bool stopping_all_ = false;  // StopAllProcesses ran: no restarts, no replacements
   std::function<void()> all_stopped_;
   std::mt19937_64 rng_;
+  uint64_t node_version_ = 0;  // the stored version of options_.node
   std::atomic<uint64_t> next_watch_id_{0};
   std::map<std::string, std::map<uint64_t, ServerWatch>> watches_;  // by server name, then id
 };

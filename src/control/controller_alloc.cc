@@ -126,9 +126,10 @@ void Controller::StartExternal(GameServer gs) {
   gs.status.sdk_grpc_port = *grpc;
   gs.status.sdk_http_port = *http;
   if (sdk_) {
-    if (Status s = sdk_->Open(gs); !s.ok()) {
+    if (auto opened = sdk_->Open(gs, world_.FindFleet(gs.fleet)); !opened.ok()) {
       sdk_ports_.ReleaseAll(name);
-      return SetState(std::move(gs), GameServerState::kError, "SdkPortUnavailable", s.message());
+      return SetState(std::move(gs), GameServerState::kError, "SdkPortUnavailable",
+                      opened.status().message());
     }
   }
   world_.Live(name).started_ms = clock_.Now();

@@ -201,6 +201,29 @@ std::string Controller::ReadLogs(const std::string& name, uint64_t max_bytes) co
   return runtime_.ReadLogs(name, max_bytes);
 }
 
+// ---------------------------------------------------------------- nodes
+
+void Controller::ListNodes(Callback<std::vector<core::Node>> done) {
+  boost::asio::post(owner_, [this, done = std::move(done)] { done(std::vector{options_.node}); });
+}
+
+void Controller::GetNode(std::string name, Callback<core::Node> done) {
+  boost::asio::post(owner_, [this, name = std::move(name), done = std::move(done)] {
+    if (name != options_.node.name) return done(core::NotFound("node " + name + " not found"));
+    done(options_.node);
+  });
+}
+
+void Controller::SetNodeMaintenance(std::string name, core::TimeMs at, Callback<core::Node> done) {
+  boost::asio::post(owner_, [this, name = std::move(name), at, done = std::move(done)] {
+    if (name != options_.node.name) return done(core::NotFound("node " + name + " not found"));
+    if (options_.node.maintenance_ms == at) return done(options_.node);
+    options_.node.maintenance_ms = at;
+    Stage(store::Change::Put(options_.node, node_version_++),
+          Answer<core::Node>(std::move(done), options_.node));
+  });
+}
+
 void Controller::StopAllProcesses(std::function<void()> done) {
   boost::asio::post(owner_, [this, done = std::move(done)]() mutable {
     stopping_all_ = true;

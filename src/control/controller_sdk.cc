@@ -94,6 +94,11 @@ void Controller::SdkShutdown(std::string name, Callback<GameServer> done) {
       std::move(done));
 }
 
+void Controller::SdkUnhealthy(std::string name, std::string message, Callback<GameServer> done) {
+  SdkTransition(std::move(name), GameServerState::kUnhealthy, "GameReportedUnhealthy",
+                std::move(message), nullptr, std::move(done));
+}
+
 void Controller::SdkHealth(std::string name, Callback<bool> done) {
   boost::asio::post(owner_, [this, name = std::move(name), done = std::move(done)] {
     if (!world_.FindServer(name)) return done(core::NotFound("game server " + name + " not found"));

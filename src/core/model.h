@@ -219,6 +219,9 @@ struct ApiToken {
 struct Node {
   std::string name;
   std::string address;
+  // When the node is due to go away (maintenance, drain, spot interruption); 0 = not
+  // planned. Game servers hear of it: GSDK heartbeats carry nextScheduledMaintenanceUtc.
+  TimeMs maintenance_ms = 0;
   bool operator==(const Node&) const = default;
 };
 

@@ -6,17 +6,23 @@
 
 namespace muster::sdk {
 
-SdkServers::SdkServers(boost::asio::io_context& io, control::Controller& controller)
-    : io_(io), controller_(controller) {}
+SdkServers::SdkServers(boost::asio::io_context& io, control::Controller& controller,
+                       GsdkOptions gsdk)
+    : io_(io), controller_(controller), gsdk_(std::move(gsdk)) {}
 
 SdkServers::~SdkServers() { Shutdown(); }
 
-core::Status SdkServers::Open(const core::GameServer& gs) {
+core::StatusOr<SdkServers::Env> SdkServers::Open(const core::GameServer& gs,
+                                                 const core::Fleet* fleet) {
   const std::string& name = gs.meta.name;
   Close(name);
+  auto env = WriteGsdkConfig(gs, fleet, gsdk_);
+  if (!env.ok()) return env.status();
   ServerSdk sdk(controller_, name);
+  std::vector<api::Route> routes = AgonesRestRoutes(sdk);
+  for (auto& r : GsdkAgentRoutes(sdk, gsdk_)) routes.push_back(std::move(r));
   // The router lives as long as the listener's handler may run: the handler holds it.
-  auto router = std::make_shared<api::Router>(AgonesRestRoutes(sdk), nullptr);
+  auto router = std::make_shared<api::Router>(std::move(routes), nullptr);
   api::HttpServer::Options options;
   options.address = "127.0.0.1";
   options.port = gs.status.sdk_http_port;
@@ -38,7 +44,7 @@ core::Status SdkServers::Open(const core::GameServer& gs) {
     return core::Status(core::Code::kUnavailable, "Muster is stopping");
   }
   endpoints_[name] = std::move(ep);
-  return core::OkStatus();
+  return std::move(*env);
 }
 
 void SdkServers::Close(const std::string& name) {
@@ -47,6 +53,7 @@ void SdkServers::Close(const std::string& name) {
   if (it == endpoints_.end()) return;
   Retire(std::move(it->second));
   endpoints_.erase(it);
+  RemoveGsdkConfig(name, gsdk_);
 }
 
 void SdkServers::Retire(Endpoint ep) {

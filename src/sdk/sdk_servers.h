@@ -1,6 +1,7 @@
-// The SDK endpoints of every game server: for each, an HTTP listener (the Agones REST
-// gateway, AGONES_SDK_HTTP_PORT) and a gRPC server (AGONES_SDK_GRPC_PORT), both on
-// 127.0.0.1 and both bound to that one server. Implements control::SdkEndpoints.
+// The SDK endpoints of every game server: for each, an HTTP listener on
+// AGONES_SDK_HTTP_PORT (the Agones REST gateway, the PlayFab GSDK agent and the DGS
+// callbacks) and a gRPC server on AGONES_SDK_GRPC_PORT (Agones), both on 127.0.0.1 and
+// both bound to that one server. Implements control::SdkEndpoints.
 #pragma once
 
 #include <map>
@@ -14,18 +15,20 @@
 #include "api/http_server.h"
 #include "control/controller.h"
 #include "sdk/agones_grpc.h"
+#include "sdk/gsdk_agent.h"
 
 namespace muster::sdk {
 
 class SdkServers : public control::SdkEndpoints {
  public:
   // HTTP listeners accept on `io`'s threads. `controller` must outlive this.
-  SdkServers(boost::asio::io_context& io, control::Controller& controller);
+  SdkServers(boost::asio::io_context& io, control::Controller& controller, GsdkOptions gsdk);
   // REQUIRES: Shutdown() has run.
   ~SdkServers() override;
 
   // Called on the controller's owner thread.
-  core::Status Open(const core::GameServer& gs) override;
+  // Also writes the server's GSDK config file; answers the GSDK environment.
+  core::StatusOr<Env> Open(const core::GameServer& gs, const core::Fleet* fleet) override;
   void Close(const std::string& name) override;
 
   // Closes every endpoint and waits until they are gone. Calls in flight are answered
@@ -44,6 +47,7 @@ class SdkServers : public control::SdkEndpoints {
 
   boost::asio::io_context& io_;
   control::Controller& controller_;
+  GsdkOptions gsdk_;
   std::mutex mu_;
   std::map<std::string, Endpoint> endpoints_;
   bool shut_down_ = false;

@@ -18,6 +18,10 @@ GameServer Server(const control::Controller::Edited& e) { return e.server; }
 
 }  // namespace
 
+void ServerSdk::Edit(control::Controller::ServerEdit edit, Callback<GameServer> done) const {
+  EditThen<GameServer>(std::move(edit), Server, std::move(done));
+}
+
 void ServerSdk::SetLabel(std::string key, std::string value, Callback<GameServer> done) const {
   EditThen<GameServer>([key, value](GameServer& gs) { return core::SetSdkLabel(gs, key, value); },
                        Server, std::move(done));

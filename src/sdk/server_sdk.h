@@ -31,7 +31,16 @@ class ServerSdk {
     c_->SdkReserve(name_, seconds, std::move(done));
   }
   void Health(Callback<bool> done) const { c_->SdkHealth(name_, std::move(done)); }
+  void Unhealthy(std::string message, Callback<GameServer> done) const {
+    c_->SdkUnhealthy(name_, std::move(message), std::move(done));
+  }
   void Get(Callback<GameServer> done) const { c_->GetGameServer(name_, std::move(done)); }
+
+  // Any other pure edit of the server (see Controller::SdkEdit).
+  void Edit(control::Controller::ServerEdit edit, Callback<GameServer> done) const;
+  void Node(const std::string& node, Callback<core::Node> done) const {
+    c_->GetNode(node, std::move(done));
+  }
 
   // Metadata, with the agones.dev/sdk- prefix.
   void SetLabel(std::string key, std::string value, Callback<GameServer> done) const;

@@ -212,7 +212,7 @@ core::StatusOr<Snapshot> SqliteStore::Load() {
     } else if (kind == "Token") {
       snap.tokens.push_back(codec::DecodeToken(body));
     } else if (kind == "Node") {
-      snap.nodes.push_back({body.value("name", ""), body.value("address", "")});
+      snap.nodes.push_back(codec::DecodeNode(body));
       snap.node_versions.push_back(version);
     }
   }
