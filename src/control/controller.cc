@@ -262,7 +262,7 @@ void Controller::ReconcileServer(const std::string& name) {
   core::ServerObservation seen;
   seen.process_running = runtime_.IsRunning(name);
   seen.health_deadline_passed =
-      core::HealthDeadlinePassed(*gs, live.started_ms, live.last_ping_ms, clock_.Now());
+      core::HealthDeadlinePassed(*gs, live.started_ms, live.last_ping_ms(), clock_.Now());
   switch (core::ReconcileServer(*gs, seen)) {
     case core::ServerAction::kNone: return;
     case core::ServerAction::kAssignPortsAndStart: AssignAndStart(*gs); return;
@@ -420,7 +420,7 @@ void Controller::AssignAndStart(GameServer gs) {
   gs.status.process_start_ticks = info->start_ticks;
   LiveState& live = world_.Live(name);
   live.started_ms = clock_.Now();
-  live.last_ping_ms = 0;
+  live.ping->store(0);
   SetState(std::move(gs), GameServerState::kStarting, "", "");
 }
 
@@ -459,7 +459,7 @@ void Controller::SweepHealth() {
   for (const auto& name : world_.health_checked()) {
     const GameServer* gs = world_.FindServer(name);
     const LiveState& live = world_.Live(name);
-    if (gs && core::HealthDeadlinePassed(*gs, live.started_ms, live.last_ping_ms, now))
+    if (gs && core::HealthDeadlinePassed(*gs, live.started_ms, live.last_ping_ms(), now))
       dirty_servers_.insert(name);
   }
   if (!dirty_servers_.empty()) ScheduleReconcile();

@@ -134,6 +134,10 @@ class Controller {
   // Starting/Reserved/Allocated -> Ready; clears the session (reuse) and any reservation.
   void SdkReady(std::string name, Callback<core::GameServer> done);
   void SdkHealth(std::string name, Callback<bool> done);
+  // Where the named server's pings go, for endpoints that record them on their own
+  // threads (see PingSlot). REQUIRES: the owner thread (SdkEndpoints::Open runs there).
+  PingSlot PingSlotOf(const std::string& name);
+  core::TimeMs Now() const { return clock_.Now(); }  // thread-safe, as Clock is
   void SdkShutdown(std::string name, Callback<core::GameServer> done);
   // The game reports itself broken (GSDK health Unhealthy, DGS health Failed): it is
   // Unhealthy, and a fleet replaces it.

@@ -102,7 +102,7 @@ void Controller::SdkUnhealthy(std::string name, std::string message, Callback<Ga
 void Controller::SdkHealth(std::string name, Callback<bool> done) {
   boost::asio::post(owner_, [this, name = std::move(name), done = std::move(done)] {
     if (!world_.FindServer(name)) return done(core::NotFound("game server " + name + " not found"));
-    world_.Live(name).last_ping_ms = clock_.Now();
+    world_.Live(name).ping->store(clock_.Now());
     done(true);
   });
 }
@@ -124,6 +124,8 @@ void Controller::SdkEdit(std::string name, ServerEdit edit, Callback<Edited> don
                       });
                     });
 }
+
+PingSlot Controller::PingSlotOf(const std::string& name) { return world_.Live(name).ping; }
 
 uint64_t Controller::WatchServer(std::string name, ServerWatch on_change) {
   const uint64_t id = next_watch_id_.fetch_add(1) + 1;

@@ -2,6 +2,9 @@
 // readers on other threads get copies.
 #pragma once
 
+#include <atomic>
+#include <memory>
+
 #include <map>
 #include <set>
 #include <string>
@@ -14,9 +17,14 @@
 namespace muster::control {
 
 // What Muster knows about a server's process that is not stored.
+// The time of a server's last health ping, written by SDK endpoints on their own
+// threads (no trip to the owner thread per ping) and read by the health sweep.
+using PingSlot = std::shared_ptr<std::atomic<core::TimeMs>>;
+
 struct LiveState {
-  core::TimeMs started_ms = 0;    // process start or re-adoption: health counts from here
-  core::TimeMs last_ping_ms = 0;  // last SDK health ping; 0 = none since start
+  core::TimeMs started_ms = 0;  // process start or re-adoption: health counts from here
+  PingSlot ping = std::make_shared<std::atomic<core::TimeMs>>(0);  // 0 = none since start
+  core::TimeMs last_ping_ms() const { return ping->load(std::memory_order_relaxed); }
 };
 
 class World {

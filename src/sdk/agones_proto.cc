@@ -89,6 +89,8 @@ core::StatusOr<core::ListUpdate> ListUpdateFor(const pb::beta::List& list,
 }
 
 std::string GatewayJson(const google::protobuf::Message& m) {
+  // Messages without fields (Empty) are the most common answer: skip the printer.
+  if (m.GetDescriptor()->field_count() == 0) return "{}";
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
   options.always_print_primitive_fields = true;
@@ -98,6 +100,8 @@ std::string GatewayJson(const google::protobuf::Message& m) {
 }
 
 core::Status ParseGatewayJson(const std::string& body, google::protobuf::Message* m) {
+  // The usual body of an SDK call without arguments ("{}", or nothing): nothing to parse.
+  if (body.empty() || body == "{}") return core::OkStatus();
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;
   auto st = google::protobuf::util::JsonStringToMessage(body.empty() ? "{}" : body, m, options);

@@ -18,7 +18,7 @@ core::StatusOr<SdkServers::Env> SdkServers::Open(const core::GameServer& gs,
   Close(name);
   auto env = WriteGsdkConfig(gs, fleet, gsdk_);
   if (!env.ok()) return env.status();
-  ServerSdk sdk(controller_, name);
+  ServerSdk sdk(controller_, name, controller_.PingSlotOf(name));
   std::vector<api::Route> routes = AgonesRestRoutes(sdk);
   for (auto& r : GsdkAgentRoutes(sdk, gsdk_)) routes.push_back(std::move(r));
   // The router lives as long as the listener's handler may run: the handler holds it.

@@ -3,7 +3,8 @@
 // opened for exactly one server and holds one ServerSdk, so a caller can only ever
 // act on the server whose port or id it came in on (isolation).
 //
-// Callbacks run on the controller's owner thread and must not block.
+// Callbacks run on the controller's owner thread (Health with a ping slot: on the
+// caller's) and must not block.
 #pragma once
 
 #include <string>
@@ -19,8 +20,9 @@ using core::GameServer;
 
 class ServerSdk {
  public:
-  ServerSdk(control::Controller& controller, std::string name)
-      : c_(&controller), name_(std::move(name)) {}
+  // `ping`, when given, records health pings without a trip to the owner thread.
+  ServerSdk(control::Controller& controller, std::string name, control::PingSlot ping = nullptr)
+      : c_(&controller), name_(std::move(name)), ping_(std::move(ping)) {}
   const std::string& name() const { return name_; }
 
   // Lifecycle (reference: Ready, Allocate, Shutdown, Reserve, Health).
@@ -30,7 +32,13 @@ class ServerSdk {
   void Reserve(int64_t seconds, Callback<GameServer> done) const {
     c_->SdkReserve(name_, seconds, std::move(done));
   }
-  void Health(Callback<bool> done) const { c_->SdkHealth(name_, std::move(done)); }
+  // A health ping. With a ping slot it is recorded at once and `done` runs on the
+  // caller's thread.
+  void Health(Callback<bool> done) const {
+    if (!ping_) return c_->SdkHealth(name_, std::move(done));
+    ping_->store(c_->Now(), std::memory_order_relaxed);
+    done(true);
+  }
   void Unhealthy(std::string message, Callback<GameServer> done) const {
     c_->SdkUnhealthy(name_, std::move(message), std::move(done));
   }
@@ -76,6 +84,7 @@ class ServerSdk {
 
   control::Controller* c_;
   std::string name_;
+  control::PingSlot ping_;
 };
 
 }  // namespace muster::sdk

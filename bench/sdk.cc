@@ -1,0 +1,189 @@
+// SDK load: how many game-server SDK calls one `muster serve` handles, and what each
+// game server's SDK endpoints cost in memory.
+//
+//   build/bin/bench_sdk [--transport grpc|rest] [--servers 200] [--clients 16] [--seconds 10]
+//                       [--io-threads N]
+//
+// It starts its own `muster serve` and registers --servers process-less game servers
+// with SDK endpoints (each gets its own gRPC and HTTP SDK port, as a real one does).
+// Then --clients load clients, each on one server's port, send health pings as fast
+// as they go for --seconds:
+//   grpc  one Health client stream per client, as the Agones SDKs keep (pings are
+//         counted once the server has read them all: the stream's close is answered
+//         only after its last ping);
+//   rest  POST /health {} on a keep-alive connection per client thread, with latencies.
+// Prints JSON lines: memory per game server, then throughput. The load clients share
+// the machine's cores with Muster: the numbers include that cost.
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+#include <nlohmann/json.hpp>
+
+#include "agones/sdk.grpc.pb.h"
+#include "support/muster_process.h"
+#include "support/poll.h"
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+namespace http = muster::api::http;
+
+namespace {
+
+struct Options {
+  std::string transport = "grpc";
+  int servers = 200;
+  int clients = 16;
+  double seconds = 10;
+  int io_threads = 0;  // passed to the muster serve this benchmark starts; 0 = its default
+};
+
+double RssKiB(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6));
+  return 0;
+}
+
+struct Ports {
+  int grpc = 0, http = 0;
+};
+
+// gRPC: one Health stream per client; answers pings the server read.
+long GrpcClient(int port, Clock::time_point end) {
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
+  auto stub = agones::dev::sdk::SDK::NewStub(channel);
+  grpc::ClientContext ctx;
+  agones::dev::sdk::Empty reply, ping;
+  auto writer = stub->Health(&ctx, &reply);
+  long sent = 0;
+  while (Clock::now() < end) {
+    for (int i = 0; i < 64; ++i) {
+      if (!writer->Write(ping)) return -1;
+      ++sent;
+    }
+  }
+  writer->WritesDone();
+  grpc::Status s = writer->Finish();  // answered after the server read every ping
+  return s.ok() ? sent : -1;
+}
+
+// REST: POST /health {} on one keep-alive connection per client thread; latencies in
+// ms. (Blocking clients, one thread each, measured faster here than coroutine clients
+// on one or two threads.)
+long RestClient(int port, Clock::time_point end, std::vector<double>* latencies) {
+  muster::api::HttpClient c("127.0.0.1", port);
+  long ok = 0;
+  while (Clock::now() < end) {
+    auto t0 = Clock::now();
+    auto r = c.Send(http::verb::post, "/health", "{}");
+    if (!r.ok() || r->status != 200) return -1;
+    latencies->push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    ++ok;
+  }
+  return ok;
+}
+
+double Percentile(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  size_t k = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(k), v.end());
+  return v[k];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--transport")
+      o.transport = v;
+    else if (k == "--servers")
+      o.servers = std::stoi(v);
+    else if (k == "--clients")
+      o.clients = std::stoi(v);
+    else if (k == "--seconds")
+      o.seconds = std::stod(v);
+    else if (k == "--io-threads")
+      o.io_threads = std::stoi(v);
+    else {
+      std::cerr << "unknown flag " << k << "\n";
+      return 2;
+    }
+  }
+  if ((o.transport != "grpc" && o.transport != "rest") || o.servers < 1 || o.clients < 1) {
+    std::cerr << "usage: bench_sdk [--transport grpc|rest] [--servers N] [--clients N] "
+                 "[--seconds S]\n";
+    return 2;
+  }
+
+  std::vector<std::string> serve_args = {"--log-level", "warn"};
+  if (o.io_threads > 0)
+    serve_args.insert(serve_args.end(), {"--io-threads", std::to_string(o.io_threads)});
+  muster::testing::MusterProcess muster({"36000-36999", "37000-39999", serve_args});
+  if (!muster.Start()) return 1;
+  const double before = RssKiB(muster.serve_pid());
+
+  std::cerr << "registering " << o.servers << " game servers with SDK endpoints...\n";
+  for (int i = 0; i < o.servers; ++i) {
+    int status = 0;
+    muster.Call("POST", "/v1/gameservers",
+                muster::testing::ExternalServer("sdk-" + std::to_string(i), 10000 + i), &status);
+    if (status != 201) return 1;
+  }
+  std::vector<Ports> ports;
+  if (!muster::testing::PollUntil(
+          [&] {
+            ports.clear();
+            for (const json& gs : muster.InState("", "Ready"))
+              ports.push_back({gs["status"]["sdkPorts"]["grpc"], gs["status"]["sdkPorts"]["http"]});
+            return static_cast<int>(ports.size()) == o.servers;
+          },
+          60s, 100ms))
+    return 1;
+  const double after = RssKiB(muster.serve_pid());
+  std::cout << json{{"servers", o.servers},
+                    {"muster_rss_mib_before", before / 1024},
+                    {"muster_rss_mib_after", after / 1024},
+                    {"kib_per_game_server", (after - before) / o.servers}}
+                   .dump()
+            << std::endl;
+
+  std::cerr << o.clients << " " << o.transport << " clients for " << o.seconds << " s...\n";
+  std::vector<std::thread> threads;
+  std::vector<long> counts(o.clients, 0);
+  std::vector<std::vector<double>> latencies(o.clients);
+  const auto start = Clock::now();
+  const auto end =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
+  for (int c = 0; c < o.clients; ++c) {
+    const Ports& p = ports[c % ports.size()];
+    threads.emplace_back([&, c, p] {
+      counts[c] =
+          o.transport == "grpc" ? GrpcClient(p.grpc, end) : RestClient(p.http, end, &latencies[c]);
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  long total = 0, failed = 0;
+  for (long n : counts) (n < 0 ? failed : total) += n < 0 ? 1 : n;
+  json out = {
+      {"transport", o.transport}, {"clients", o.clients},           {"seconds", elapsed},
+      {"pings", total},           {"pings_per_s", total / elapsed}, {"failed_clients", failed}};
+  if (o.transport == "rest") {
+    std::vector<double> all;
+    for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+    out["p50_ms"] = Percentile(all, 0.50);
+    out["p99_ms"] = Percentile(all, 0.99);
+  }
+  std::cout << out.dump() << std::endl;
+  return failed ? 1 : 0;
+}
