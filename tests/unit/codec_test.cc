@@ -69,6 +69,12 @@ TEST(Codec, StoredGameServerRoundTrips) {
   gs.status.reserved_until_ms = 1'700'000'009'000;
   gs.status.player_count = 3;
   gs.status.player_capacity = 10;
+  gs.status.player_ids = {"a", "b", "c"};
+  gs.spec.mut().counters = {{"rooms", {1, 5}}};
+  gs.spec.mut().lists = {{"maps", {3, {"dust"}}}};
+  gs.spec.mut().initial_player_capacity = 10;
+  gs.status.counters = {{"rooms", {2, 5}}, {"games", {0, 1000}}};
+  gs.status.lists = {{"maps", {3, {"dust", "nuke"}}}};
   // The store's fast writer says exactly what the general encoder says.
   EXPECT_EQ(json::parse(StoredGameServerText(gs)), EncodeGameServer(gs, /*with_spec=*/false));
   auto back = DecodeGameServer(EncodeGameServer(gs), Mode::kStored);
@@ -102,6 +108,54 @@ status: {readyReplicas: 99}
   auto again = DecodeFleet(EncodeFleet(*fleet));
   ASSERT_TRUE(again.ok()) << again.status().message();
   EXPECT_EQ(again->spec, fleet->spec);
+}
+
+TEST(Codec, CountersListsAndPlayersInTheTemplateAreChecked) {
+  auto doc = [](const std::string& extra) {
+    return ParseDocuments(R"(
+apiVersion: muster.dev/v1
+kind: Fleet
+metadata: {name: f}
+spec:
+  replicas: 1
+  template:
+    spec:
+      template: {spec: {containers: [{name: c, command: [x]}]}}
+)" + extra)
+        ->front();
+  };
+  auto good = DecodeFleet(doc(R"(
+      counters: {rooms: {count: 2, capacity: 4}, games: {}}
+      lists: {maps: {capacity: 2, values: [a, b]}}
+      players: {initialCapacity: 8}
+)"));
+  ASSERT_TRUE(good.ok()) << good.status().message();
+  const auto& spec = good->spec.tmpl.spec;
+  EXPECT_EQ(spec.counters.at("rooms"), (core::CounterStatus{2, 4}));
+  EXPECT_EQ(spec.counters.at("games"), (core::CounterStatus{0, core::kDefaultCapacity}));
+  EXPECT_EQ(spec.lists.at("maps").values, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(spec.initial_player_capacity, 8);
+  core::GameServer gs = core::NewGameServerFromFleet(*good, "f-1", 1);
+  EXPECT_EQ(gs.status.counters, spec.counters) << "a new server starts from the template";
+  EXPECT_EQ(gs.status.player_capacity, 8);
+
+  struct Case {
+    std::string yaml, field;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"      counters: {rooms: {count: 5, capacity: 4}}\n",
+            "spec.template.spec.counters.rooms.count"},
+           {"      counters: {rooms: {size: 1}}\n", "spec.template.spec.counters.rooms.size"},
+           {"      counters: [rooms]\n", "spec.template.spec.counters"},
+           {"      lists: {maps: {capacity: 1, values: [a, b]}}\n",
+            "spec.template.spec.lists.maps.values"},
+           {"      lists: {maps: {values: [a, a]}}\n", "spec.template.spec.lists.maps.values"},
+           {"      players: {initialCapacity: -1}\n", "spec.template.spec.players.initialCapacity"},
+       }) {
+    auto bad = DecodeFleet(doc(c.yaml));
+    ASSERT_FALSE(bad.ok()) << c.yaml;
+    EXPECT_EQ(bad.status().field(), c.field) << c.yaml << bad.status().message();
+  }
 }
 
 TEST(Codec, Times) {
