@@ -21,10 +21,11 @@ std::vector<std::string> Split(std::string_view path) {
   return out;
 }
 
-std::string Decode(std::string_view s) {
+// Percent-decoding. `+` means a space only in a query string; in a path it is itself.
+std::string Decode(std::string_view s, bool plus_is_space) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
+    if (s[i] == '+' && plus_is_space) {
       out += ' ';
     } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(s[i + 1]) &&
                std::isxdigit(s[i + 2])) {
@@ -50,7 +51,8 @@ bool Match(const std::vector<std::string>& pattern, const std::vector<std::strin
       if (seg.size() <= suffix.size() ||
           seg.compare(seg.size() - suffix.size(), suffix.size(), suffix) != 0)
         return false;
-      (*params)[p.substr(1, close - 1)] = Decode(seg.substr(0, seg.size() - suffix.size()));
+      (*params)[p.substr(1, close - 1)] =
+          Decode(seg.substr(0, seg.size() - suffix.size()), /*plus_is_space=*/false);
     } else if (p != path[i]) {
       return false;
     }
@@ -69,9 +71,9 @@ std::string SplitTarget(std::string_view target, std::map<std::string, std::stri
     std::string_view pair = rest.substr(0, amp);
     size_t eq = pair.find('=');
     if (eq == std::string_view::npos)
-      (*query)[Decode(pair)] = "";
+      (*query)[Decode(pair, true)] = "";
     else
-      (*query)[Decode(pair.substr(0, eq))] = Decode(pair.substr(eq + 1));
+      (*query)[Decode(pair.substr(0, eq), true)] = Decode(pair.substr(eq + 1), true);
     if (amp == std::string_view::npos) break;
     rest = rest.substr(amp + 1);
   }

@@ -214,7 +214,7 @@ std::vector<api::Route> AgonesRestRoutes(const ServerSdk& sdk) {
            return r(api::ErrorResponse(s));
          // The gateway's update mask: ?update_mask=a,b, else the fields the body names.
          std::vector<std::string> paths;
-         std::string mask = p.Query("update_mask");
+         std::string mask = p.Query("update_mask", p.Query("updateMask"));
          if (!mask.empty()) {
            for (size_t start = 0; start <= mask.size();) {
              size_t comma = std::min(mask.find(',', start), mask.size());
