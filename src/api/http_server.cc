@@ -57,8 +57,9 @@ class Session : public std::enable_shared_from_this<Session>, public ChunkSink {
     auto self = shared_from_this();
     Reply reply(
         [self](Response res) {
-          asio::post(self->stream_.get_executor(),
-                     [self, res = std::move(res)]() mutable { self->Write(std::move(res)); });
+          // Inline when the handler answered at once, on this connection's strand.
+          asio::dispatch(self->stream_.get_executor(),
+                         [self, res = std::move(res)]() mutable { self->Write(std::move(res)); });
         },
         [self](Response head, StreamOpened opened) {
           asio::post(self->stream_.get_executor(),
