@@ -258,6 +258,14 @@ void ShutDownIfDone(const ServerSdk& sdk, Reply reply) {
   });
 }
 
+// After a change of players or of the mark: shut down if both say so.
+Callback<GameServer> ThenShutDownIfDone(const ServerSdk& sdk, Reply reply) {
+  return [sdk, reply = std::move(reply)](core::StatusOr<GameServer> r) {
+    if (!r.ok()) return reply(api::ErrorResponse(r.status()));
+    ShutDownIfDone(sdk, reply);
+  };
+}
+
 }  // namespace
 
 std::string GsdkTime(core::TimeMs ms) {
@@ -364,11 +372,7 @@ std::vector<api::Route> GsdkAgentRoutes(const ServerSdk& sdk, const GsdkOptions&
          if (!(*j)["playerCount"].is_number_integer())
            return reply(
                api::ErrorResponse(core::InvalidArgument("must be a whole number", "playerCount")));
-         sdk.SetPlayerCount((*j)["playerCount"].get<int64_t>(),
-                            [sdk, reply](core::StatusOr<GameServer> r) {
-                              if (!r.ok()) return reply(api::ErrorResponse(r.status()));
-                              ShutDownIfDone(sdk, reply);
-                            });
+         sdk.SetPlayerCount((*j)["playerCount"].get<int64_t>(), ThenShutDownIfDone(sdk, reply));
        }},
       {http::post, "/setsdgshealth", open,
        [sdk](const Request& req, const Params&, Reply reply) {
@@ -397,10 +401,7 @@ std::vector<api::Route> GsdkAgentRoutes(const ServerSdk& sdk, const GsdkOptions&
                if (marked) return gs.meta.annotations.emplace(kMarkedForDeletion, "true").second;
                return gs.meta.annotations.erase(kMarkedForDeletion) > 0;
              },
-             [sdk, reply](core::StatusOr<GameServer> r) {
-               if (!r.ok()) return reply(api::ErrorResponse(r.status()));
-               ShutDownIfDone(sdk, reply);
-             });
+             ThenShutDownIfDone(sdk, reply));
        }},
       {http::post, "/setdgsstate", open,
        [sdk](const Request& req, const Params&, Reply reply) {

@@ -69,6 +69,14 @@ class Gsdk : public ::testing::Test {
         20s));
     return gs;
   }
+  // A two-server fleet: both servers, once they run.
+  std::pair<json, json> StartTwo(const std::string& fleet) {
+    StartFleet(fleet, 2);
+    std::vector<json> both = muster_.InState(fleet, "Starting");
+    EXPECT_EQ(both.size(), 2u);
+    if (both.size() < 2) return {json::object(), json::object()};
+    return {both[0], both[1]};
+  }
   json Server(const std::string& name) { return muster_.Call("GET", "/v1/gameservers/" + name); }
   std::string State(const std::string& name) { return Server(name)["status"].value("state", ""); }
 
@@ -204,10 +212,7 @@ TEST_F(Gsdk, StandingByAllocationActiveWithSessionConfigThenTerminate) {
 }
 
 TEST_F(Gsdk, BadHeartbeatsAreRefusedAndChangeNothing) {
-  json gs = StartFleet("pf", 2);
-  std::vector<json> both = muster_.InState("pf", "Starting");
-  ASSERT_EQ(both.size(), 2u);
-  json a = both[0], b = both[1];
+  auto [a, b] = StartTwo("pf");
   const std::string name = a["metadata"]["name"], other = b["metadata"]["name"];
   ASSERT_EQ(
       Beat(a, R"({"CurrentGameState":"StandingBy","CurrentPlayers":[{"PlayerId":"p"}]})").first,
@@ -286,10 +291,7 @@ TEST_F(Gsdk, MissingOrLateHeartbeatsMakeItUnhealthyAndItIsReplaced) {
 }
 
 TEST_F(Gsdk, DgsCallbacksMapToTheSameCalls) {
-  json gs = StartFleet("dgs", 2);
-  std::vector<json> both = muster_.InState("dgs", "Starting");
-  ASSERT_EQ(both.size(), 2u);
-  json a = both[0], b = both[1];
+  auto [a, b] = StartTwo("dgs");
   const std::string name = a["metadata"]["name"], other = b["metadata"]["name"];
   auto post = [&](const json& gs, const std::string& path, json body) {
     body["serverName"] = gs["metadata"]["name"];
