@@ -1,7 +1,7 @@
 // SDK load: how many game-server SDK calls one `muster serve` handles, and what each
 // game server's SDK endpoints cost in memory.
 //
-//   build/bin/bench_sdk [--transport grpc|rest] [--servers 200] [--clients 16] [--seconds 10]
+//   build/bin/bench_sdk [--transport grpc|rest|both] [--servers 200] [--clients 16] [--seconds 10]
 //                       [--io-threads N]
 //
 // It starts its own `muster serve` and registers --servers process-less game servers
@@ -11,12 +11,16 @@
 //   grpc  one Health client stream per client, as the Agones SDKs keep (pings are
 //         counted once the server has read them all: the stream's close is answered
 //         only after its last ping);
-//   rest  POST /health {} on a keep-alive connection per client thread, with latencies.
+//   rest  POST /health {} on a keep-alive connection per client, with latencies; one
+//         epoll thread drives all the clients' connections, as wrk does;
+//   both  half the clients each way, at the same time.
 // Prints JSON lines: memory per game server, then throughput. The load clients share
 // the machine's cores with Muster: the numbers include that cost.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -81,60 +85,87 @@ long GrpcClient(int port, Clock::time_point end) {
   return s.ok() ? sent : -1;
 }
 
-// REST: POST /health {} on one keep-alive connection per client thread; latencies in
-// ms. A minimal client, as wrk's: the request is bytes written once per call, the answer
-// is read up to its Content-Length and its status checked. (The general HttpClient, and
-// coroutine clients, cost the shared cores more than Muster's side did.)
-long RestClient(int port, Clock::time_point end, std::vector<double>* latencies) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
+// REST: --clients keep-alive connections, each sending POST /health {} and waiting for
+// the answer before the next, all driven by one thread with epoll (as wrk does): the
+// request is bytes written once per call, the answer is read up to its Content-Length
+// and its status checked. Latencies in ms. Answers the pings, or -1 on any failure.
+// (Blocking client threads, and Asio coroutines, cost the shared cores much more.)
+long RestLoad(const std::vector<int>& ports, Clock::time_point end,
+              std::vector<double>* latencies) {
   const std::string req =
       "POST /health HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
       "Content-Length: 2\r\n\r\n{}";
-  std::string buf;
-  char chunk[4096];
+  struct Conn {
+    int fd = -1;
+    std::string buf;
+    Clock::time_point sent;
+  };
+  std::vector<Conn> conns(ports.size());
+  int ep = ::epoll_create1(EPOLL_CLOEXEC);
+  auto send = [&](Conn& c) {
+    c.sent = Clock::now();
+    return ::write(c.fd, req.data(), req.size()) == static_cast<ssize_t>(req.size());
+  };
+  for (size_t i = 0; i < ports.size(); ++i) {
+    Conn& c = conns[i];
+    c.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(ports[i]));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int one = 1;
+    ::setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (::connect(c.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return -1;
+    ::fcntl(c.fd, F_SETFL, O_NONBLOCK);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = i;
+    ::epoll_ctl(ep, EPOLL_CTL_ADD, c.fd, &ev);
+    if (!send(c)) return -1;
+  }
   long ok = 0;
-  while (Clock::now() < end) {
-    auto t0 = Clock::now();
-    if (::write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) break;
-    // Read one answer: headers, then Content-Length bytes of body.
-    size_t header_end = std::string::npos, need = 0;
-    for (;;) {
-      if (header_end == std::string::npos) {
-        header_end = buf.find("\r\n\r\n");
-        if (header_end != std::string::npos) {
-          auto cl = buf.find("Content-Length: ");
-          if (cl == std::string::npos || cl > header_end) break;
-          need = header_end + 4 + std::stoul(buf.substr(cl + 16));
+  bool failed = false;
+  char chunk[4096];
+  epoll_event events[256];
+  while (!failed && Clock::now() < end) {
+    int n = ::epoll_wait(ep, events, 256, 100);
+    for (int e = 0; e < n && !failed; ++e) {
+      Conn& c = conns[events[e].data.u64];
+      for (;;) {
+        ssize_t got = ::read(c.fd, chunk, sizeof chunk);
+        if (got > 0) c.buf.append(chunk, static_cast<size_t>(got));
+        if (got <= 0) {
+          if (got < 0 && errno == EAGAIN) break;
+          failed = true;
+          break;
         }
       }
-      if (header_end != std::string::npos && buf.size() >= need) break;
-      ssize_t n = ::read(fd, chunk, sizeof chunk);
-      if (n <= 0) {
-        ::close(fd);
-        return -1;
+      // Every complete answer in the buffer: check it, then send the next request.
+      for (;;) {
+        size_t header_end = c.buf.find("\r\n\r\n");
+        if (header_end == std::string::npos) break;
+        size_t cl = c.buf.find("Content-Length: ");
+        if (cl == std::string::npos || cl > header_end) {
+          failed = true;
+          break;
+        }
+        size_t need = header_end + 4 + std::stoul(c.buf.substr(cl + 16));
+        if (c.buf.size() < need) break;
+        if (c.buf.compare(0, 12, "HTTP/1.1 200") != 0) {
+          failed = true;
+          break;
+        }
+        c.buf.erase(0, need);
+        latencies->push_back(
+            std::chrono::duration<double, std::milli>(Clock::now() - c.sent).count());
+        ++ok;
+        if (Clock::now() < end && !send(c)) failed = true;
       }
-      buf.append(chunk, static_cast<size_t>(n));
     }
-    if (header_end == std::string::npos || buf.compare(0, 12, "HTTP/1.1 200") != 0) {
-      ::close(fd);
-      return -1;
-    }
-    buf.erase(0, need);
-    latencies->push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-    ++ok;
   }
-  ::close(fd);
-  return ok;
+  for (Conn& c : conns) ::close(c.fd);
+  ::close(ep);
+  return failed ? -1 : ok;
 }
 
 double Percentile(std::vector<double>& v, double p) {
@@ -165,8 +196,9 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if ((o.transport != "grpc" && o.transport != "rest") || o.servers < 1 || o.clients < 1) {
-    std::cerr << "usage: bench_sdk [--transport grpc|rest] [--servers N] [--clients N] "
+  if ((o.transport != "grpc" && o.transport != "rest" && o.transport != "both") || o.servers < 1 ||
+      o.clients < 1) {
+    std::cerr << "usage: bench_sdk [--transport grpc|rest|both] [--servers N] [--clients N] "
                  "[--seconds S]\n";
     return 2;
   }
@@ -204,31 +236,44 @@ int main(int argc, char** argv) {
             << std::endl;
 
   std::cerr << o.clients << " " << o.transport << " clients for " << o.seconds << " s...\n";
+  // "both": half the clients on gRPC streams, half on REST, at the same time.
+  const int grpc_clients = o.transport == "grpc"   ? o.clients
+                           : o.transport == "both" ? o.clients / 2
+                                                   : 0;
+  const int rest_clients = o.clients - grpc_clients;
   std::vector<std::thread> threads;
-  std::vector<long> counts(o.clients, 0);
-  std::vector<std::vector<double>> latencies(o.clients);
+  std::vector<long> grpc_counts(grpc_clients, 0);
+  long rest_count = 0;
+  std::vector<double> latencies;
   const auto start = Clock::now();
   const auto end =
       start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
-  for (int c = 0; c < o.clients; ++c) {
-    const Ports& p = ports[c % ports.size()];
-    threads.emplace_back([&, c, p] {
-      counts[c] =
-          o.transport == "grpc" ? GrpcClient(p.grpc, end) : RestClient(p.http, end, &latencies[c]);
-    });
+  for (int c = 0; c < grpc_clients; ++c) {
+    const int port = ports[c % ports.size()].grpc;
+    threads.emplace_back([&, c, port] { grpc_counts[c] = GrpcClient(port, end); });
+  }
+  if (rest_clients > 0) {
+    std::vector<int> http_ports;
+    for (int c = 0; c < rest_clients; ++c)
+      http_ports.push_back(ports[(grpc_clients + c) % ports.size()].http);
+    threads.emplace_back([&, http_ports] { rest_count = RestLoad(http_ports, end, &latencies); });
   }
   for (auto& t : threads) t.join();
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  long total = 0, failed = 0;
-  for (long n : counts) (n < 0 ? failed : total) += n < 0 ? 1 : n;
-  json out = {
-      {"transport", o.transport}, {"clients", o.clients},           {"seconds", elapsed},
-      {"pings", total},           {"pings_per_s", total / elapsed}, {"failed_clients", failed}};
-  if (o.transport == "rest") {
-    std::vector<double> all;
-    for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
-    out["p50_ms"] = Percentile(all, 0.50);
-    out["p99_ms"] = Percentile(all, 0.99);
+  long grpc_total = 0, failed = rest_count < 0 ? 1 : 0;
+  for (long n : grpc_counts) (n < 0 ? failed : grpc_total) += n < 0 ? 1 : n;
+  const long rest_total = std::max(0L, rest_count);
+  json out = {{"transport", o.transport},
+              {"clients", o.clients},
+              {"seconds", elapsed},
+              {"pings", grpc_total + rest_total},
+              {"pings_per_s", (grpc_total + rest_total) / elapsed},
+              {"failed_clients", failed}};
+  if (grpc_clients > 0) out["grpc_pings_per_s"] = grpc_total / elapsed;
+  if (rest_clients > 0) {
+    out["rest_pings_per_s"] = rest_total / elapsed;
+    out["rest_p50_ms"] = Percentile(latencies, 0.50);
+    out["rest_p99_ms"] = Percentile(latencies, 0.99);
   }
   std::cout << out.dump() << std::endl;
   return failed ? 1 : 0;
