@@ -12,9 +12,19 @@
 //              --no-sdk`); each is allocated once, nothing is handed back.
 // Either way every allocation takes the durable path of production.
 //
+// BENCH_LOG=debug also prints Muster's log at the end (commit rates and batch sizes).
+//
 // Prints throughput, latency percentiles, 429s, errors and duplicates (a server
 // handed out again before it was handed back). One load client shares the 2 cores
 // with Muster: the numbers include that cost.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -127,6 +137,7 @@ class Load {
   void Run() {
     end_ = Clock::now() +
            std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o_.seconds));
+    if (o_.mode == "registered") return RunEpoll();
     for (int i = 0; i < o_.connections; ++i) asio::co_spawn(io_, Worker(i), asio::detached);
     started_ = Clock::now();
     io_.run();
@@ -159,6 +170,101 @@ class Load {
   }
 
  private:
+  // The registered mode's load: every connection sends one allocation and waits for
+  // its answer before the next, all driven by this one thread with epoll, as wrk does
+  // (request bytes out; the answer read up to its Content-Length). Lighter on the
+  // shared cores than Beast coroutines.
+  void RunEpoll() {
+    struct Conn {
+      int fd = -1;
+      long n = 0;
+      std::string buf;
+      Clock::time_point sent;
+    };
+    const std::string head = "POST " + Target(o_) + " HTTP/1.1\r\nHost: " + host_ +
+                             "\r\nAuthorization: Bearer " + o_.token +
+                             "\r\nContent-Type: application/json\r\nContent-Length: ";
+    std::vector<Conn> conns(o_.connections);
+    int ep = ::epoll_create1(EPOLL_CLOEXEC);
+    auto send = [&](int id) {
+      Conn& c = conns[id];
+      std::string body = Body(o_, build_id_, id, c.n++);
+      std::string req = head + std::to_string(body.size()) + "\r\n\r\n" + body;
+      c.sent = Clock::now();
+      return ::write(c.fd, req.data(), req.size()) == static_cast<ssize_t>(req.size());
+    };
+    started_ = Clock::now();
+    for (int i = 0; i < o_.connections; ++i) {
+      Conn& c = conns[i];
+      c.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_port = htons(static_cast<uint16_t>(port_));
+      ::inet_pton(AF_INET, host_.c_str(), &addr.sin_addr);
+      int one = 1;
+      ::setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      if (::connect(c.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || !send(i)) {
+        ++stats_.errors;
+        return;
+      }
+      ::fcntl(c.fd, F_SETFL, O_NONBLOCK);
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.u64 = static_cast<uint64_t>(i);
+      ::epoll_ctl(ep, EPOLL_CTL_ADD, c.fd, &ev);
+    }
+    char chunk[16384];
+    epoll_event events[256];
+    int open = o_.connections;
+    while (open > 0) {
+      int n = ::epoll_wait(ep, events, 256, 100);
+      for (int e = 0; e < n; ++e) {
+        const int id = static_cast<int>(events[e].data.u64);
+        Conn& c = conns[id];
+        bool closed = false;
+        for (;;) {
+          ssize_t got = ::read(c.fd, chunk, sizeof chunk);
+          if (got > 0) c.buf.append(chunk, static_cast<size_t>(got));
+          if (got < 0 && errno == EAGAIN) break;
+          if (got <= 0) {
+            closed = true;
+            break;
+          }
+        }
+        size_t header_end = c.buf.find("\r\n\r\n");
+        size_t cl = c.buf.find("Content-Length: ");
+        if (!closed && (header_end == std::string::npos || cl == std::string::npos)) continue;
+        size_t need = closed ? 0 : header_end + 4 + std::stoul(c.buf.substr(cl + 16));
+        if (!closed && c.buf.size() < need) continue;
+        if (closed) {
+          ++stats_.errors;
+          ::close(c.fd);
+          --open;
+          continue;
+        }
+        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - c.sent).count();
+        const int status = std::stoi(c.buf.substr(9, 3));
+        const std::string body = c.buf.substr(header_end + 4, need - header_end - 4);
+        c.buf.erase(0, need);
+        if (status == 200 || status == 201) {
+          stats_.latencies_ms.push_back(ms);
+          ++stats_.ok;
+          std::string server = ServerOf(o_, json::parse(body, nullptr, false), by_game_port_);
+          if (!stats_.in_use.insert(server).second) ++stats_.duplicates;
+        } else if (status == 429) {
+          ++stats_.exhausted;
+        } else if (stats_.errors++ < 3) {
+          std::cerr << "HTTP " << status << ": " << body;
+        }
+        if (Clock::now() < end_ && send(id)) continue;
+        ::close(c.fd);
+        --open;
+      }
+    }
+    ::close(ep);
+    elapsed_ = std::chrono::duration<double>(Clock::now() - started_).count();
+  }
+
   awaitable<void> Worker(int id) {
     beast::tcp_stream stream(io_);
     co_await stream.async_connect(tcp::endpoint(asio::ip::make_address(host_), port_),
@@ -293,7 +399,8 @@ int main(int argc, char** argv) {
   const std::string build_id = "6a4f8c1e-0b7d-4e2a-9c3f-5d1e2b3a4c5d";
   std::unique_ptr<muster::testing::MusterProcess> own;
   if (o.addr.empty()) {
-    std::vector<std::string> serve_args = {"--log-level", "warn"};
+    std::vector<std::string> serve_args = {"--log-level",
+                                           getenv("BENCH_LOG") ? getenv("BENCH_LOG") : "warn"};
     if (o.io_threads > 0)
       serve_args.insert(serve_args.end(), {"--io-threads", std::to_string(o.io_threads)});
     own = std::make_unique<muster::testing::MusterProcess>(
@@ -378,10 +485,14 @@ int main(int argc, char** argv) {
   load.Run();
   load.Report();
   if (own) {  // resident memory of the control plane with the whole pool tracked
+    if (getenv("BENCH_LOG")) std::cerr << own->ServeLog();
     std::ifstream in("/proc/" + std::to_string(own->serve_pid()) + "/status");
     for (std::string line; std::getline(in, line);)
       if (line.rfind("VmRSS:", 0) == 0)
-        std::cout << json{{"muster_rss_mib", std::stod(line.substr(6)) / 1024.0}, {"servers", o.pool}}.dump() << std::endl;
+        std::cout << json{{"muster_rss_mib", std::stod(line.substr(6)) / 1024.0},
+                          {"servers", o.pool}}
+                         .dump()
+                  << std::endl;
   }
   return 0;
 }
