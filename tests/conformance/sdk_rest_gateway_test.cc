@@ -608,7 +608,7 @@ TEST_F(SdkRestGateway, ShuttingDownRefusesTransitions) {
       "health": {"disabled": true},
       "template": {"spec": {"terminationGracePeriodSeconds": 10,
                             "containers": [{"name": "c", "command":
-                              ["/bin/sh", "-c", "trap '' TERM; exec sleep 600"]}]}}}})");
+                              ["/bin/sh", "-c", "trap '' TERM; exec tail -f /dev/null"]}]}}}})");
   int status = 0;
   json answer = muster_.Call("POST", "/v1/gameservers", manifest, &status);
   ASSERT_EQ(status, 201) << answer.dump();
