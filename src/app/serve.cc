@@ -227,6 +227,10 @@ int RunServe(const ServeOptions& o) {
   control::Controller controller(owner, committer, **store, runtime, clock, runtime::PortInUse,
                                  copts);
   sdk::GsdkOptions gsdk{dir + "/gsdk", o.title_id, o.region, o.gsdk_heartbeat_ms};
+  if (core::Status s = sdk::PrepareGsdkDir(gsdk); !s.ok()) {
+    std::cerr << "muster serve: " << s.message() << "\n";
+    return 1;
+  }
   sdk::SdkServers sdk_servers(io, controller, gsdk);
 
   std::thread owner_thread([&] {

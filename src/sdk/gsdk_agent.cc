@@ -1,5 +1,9 @@
 #include "sdk/gsdk_agent.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -280,12 +284,14 @@ std::string GsdkTime(core::TimeMs ms) {
 core::StatusOr<std::map<std::string, std::string>> WriteGsdkConfig(const core::GameServer& gs,
                                                                    const core::Fleet* fleet,
                                                                    const GsdkOptions& o) {
+  // This runs on the owner thread before every spawn, so it makes few file-system calls:
+  // one mkdir and one file. The shared folders exist already (PrepareGsdkDir).
   const std::string& name = gs.meta.name;
-  const std::string own = o.dir + "/" + name;
-  const std::string logs = own + "/logs", certs = own + "/certs", shared = o.dir + "/shared";
-  std::error_code ec;
-  for (const auto& d : {logs, certs, shared}) fs::create_directories(d, ec);
-  if (ec) return core::Status(core::Code::kInternal, "cannot create " + own + ": " + ec.message());
+  const std::string logs = o.dir + "/logs/" + name, certs = o.dir + "/certs",
+                    shared = o.dir + "/shared";
+  if (::mkdir(logs.c_str(), 0755) != 0 && errno != EEXIST)
+    return core::Status(core::Code::kInternal,
+                        "cannot create " + logs + ": " + std::strerror(errno));
 
   const std::string endpoint = "127.0.0.1:" + std::to_string(gs.status.sdk_http_port);
   json ports = json::object(), ports_config = json::array();
@@ -316,14 +322,13 @@ core::StatusOr<std::map<std::string, std::string>> WriteGsdkConfig(const core::G
       {"gameServerConnectionInfo",
        {{"publicIpV4Adress", gs.status.address}, {"gamePortsConfiguration", ports_config}}},
   };
-  const std::string path = ConfigPath(name, o), tmp = path + ".tmp";
+  // Written whole before the process starts, so no reader sees it half written.
+  const std::string path = ConfigPath(name, o);
   {
-    std::ofstream out(tmp, std::ios::trunc);
+    std::ofstream out(path, std::ios::trunc);
     out << config.dump(2) << "\n";
-    if (!out) return core::Status(core::Code::kInternal, "cannot write " + tmp);
+    if (!out) return core::Status(core::Code::kInternal, "cannot write " + path);
   }
-  fs::rename(tmp, path, ec);
-  if (ec) return core::Status(core::Code::kInternal, "cannot write " + path + ": " + ec.message());
   return std::map<std::string, std::string>{
       {"GSDK_CONFIG_FILE", path},       {"PF_TITLE_ID", o.title_id},
       {"PF_BUILD_ID", build_id},        {"PF_REGION", o.region},
@@ -336,7 +341,18 @@ core::StatusOr<std::map<std::string, std::string>> WriteGsdkConfig(const core::G
 void RemoveGsdkConfig(const std::string& name, const GsdkOptions& o) {
   std::error_code ec;
   fs::remove(ConfigPath(name, o), ec);
-  fs::remove_all(o.dir + "/" + name, ec);
+  fs::remove_all(o.dir + "/logs/" + name, ec);
+}
+
+core::Status PrepareGsdkDir(const GsdkOptions& o) {
+  std::error_code ec;
+  for (const char* sub : {"/logs", "/certs", "/shared"}) {
+    fs::create_directories(o.dir + sub, ec);
+    if (ec)
+      return core::Status(core::Code::kInternal,
+                          "cannot create " + o.dir + sub + ": " + ec.message());
+  }
+  return core::OkStatus();
 }
 
 std::vector<api::Route> GsdkAgentRoutes(const ServerSdk& sdk, const GsdkOptions& o) {

@@ -32,6 +32,8 @@ core::StatusOr<std::map<std::string, std::string>> WriteGsdkConfig(const core::G
                                                                    const core::Fleet* fleet,
                                                                    const GsdkOptions& options);
 void RemoveGsdkConfig(const std::string& name, const GsdkOptions& options);
+// Creates `options.dir` and its shared folders (logs/, certs/, shared/). Once, at start.
+core::Status PrepareGsdkDir(const GsdkOptions& options);
 
 // PATCH /v1/sessionHosts/{id}, POST /v1/sessionHosts/{id}/heartbeats,
 // POST /v1/metrics/{id}/gsdkinfo; POST /setactiveplayers, /setsdgshealth,

@@ -1,5 +1,7 @@
 #include "support/muster_process.h"
 
+#include <cstdlib>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -71,8 +73,9 @@ int Spawn(const std::vector<std::string>& argv, const std::string& out_path,
 }  // namespace
 
 MusterProcess::MusterProcess(ServeConfig config) : config_(std::move(config)) {
-  char tmpl[] = "/tmp/muster-test-XXXXXX";
-  dir_ = ::mkdtemp(tmpl);
+  const char* tmp = std::getenv("TMPDIR");  // honoured, as mkdtemp(3) users do
+  std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/muster-test-XXXXXX";
+  dir_ = ::mkdtemp(tmpl.data());
 }
 
 MusterProcess::~MusterProcess() {
