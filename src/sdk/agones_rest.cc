@@ -91,6 +91,27 @@ auto ListAnswer(const std::string& name) {
   };
 }
 
+// The fields a PATCH of a list changes: ?update_mask=a,b (or updateMask), else the fields
+// its body names, as the gateway derives a mask from a PATCH body. nullopt: none at all.
+std::optional<std::vector<std::string>> RestListMask(const Request& req, const Params& p) {
+  std::vector<std::string> paths;
+  const std::string mask = p.Query("update_mask", p.Query("updateMask"));
+  if (!mask.empty()) {
+    for (size_t start = 0; start <= mask.size();) {
+      size_t comma = std::min(mask.find(',', start), mask.size());
+      if (comma > start) paths.push_back(mask.substr(start, comma - start));
+      start = comma + 1;
+    }
+    return paths;
+  }
+  nlohmann::json body = nlohmann::json::parse(req.body(), nullptr, false);
+  if (body.is_object())
+    for (const char* field : {"capacity", "values"})
+      if (body.contains(field)) paths.push_back(field);
+  if (paths.empty()) return std::nullopt;
+  return paths;
+}
+
 // GET /watch/gameserver: the server now, then one `{"result": GameServer}` line per change.
 void Watch(const ServerSdk& sdk, Reply reply) {
   if (!reply.can_stream())
@@ -212,25 +233,9 @@ std::vector<api::Route> AgonesRestRoutes(const ServerSdk& sdk) {
          beta::List list;
          if (core::Status s = ParseGatewayJson(req.body(), &list); !s.ok())
            return r(api::ErrorResponse(s));
-         // The gateway's update mask: ?update_mask=a,b, else the fields the body names.
-         std::vector<std::string> paths;
-         std::string mask = p.Query("update_mask", p.Query("updateMask"));
-         if (!mask.empty()) {
-           for (size_t start = 0; start <= mask.size();) {
-             size_t comma = std::min(mask.find(',', start), mask.size());
-             if (comma > start) paths.push_back(mask.substr(start, comma - start));
-             start = comma + 1;
-           }
-         } else {
-           nlohmann::json body = nlohmann::json::parse(req.body(), nullptr, false);
-           if (body.is_object())
-             for (const char* field : {"capacity", "values"})
-               if (body.contains(field)) paths.push_back(field);
-           if (paths.empty()) paths.push_back("none");  // a body naming nothing changes nothing
-         }
-         core::StatusOr<core::ListUpdate> update = paths == std::vector<std::string>{"none"}
-                                                       ? core::ListUpdate{}
-                                                       : ListUpdateFor(list, paths);
+         auto paths = RestListMask(req, p);
+         core::StatusOr<core::ListUpdate> update =
+             paths ? ListUpdateFor(list, *paths) : core::ListUpdate{};
          if (!update.ok()) return r(api::ErrorResponse(update.status()));
          const std::string name = p.Path("name");
          sdk.UpdateList(name, *update, Answer<core::ListStatus>(std::move(r), ListAnswer(name)));
