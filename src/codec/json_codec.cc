@@ -297,6 +297,7 @@ void DecodeGameServerStatus(const json& s, core::GameServerStatus& st) {
     if (a.contains("initialPlayers"))
       info.initial_players = a["initialPlayers"].get<std::vector<std::string>>();
     info.allocated_ms = ParseTime(a.value("allocatedAt", "")).value_or(0);
+    info.joined = a.value("joinedSessions", std::vector<std::string>{});
     st.allocation = std::move(info);
   }
 }
@@ -515,6 +516,8 @@ json EncodeGameServer(const core::GameServer& gs, bool with_spec) {
                             {"sessionCookie", s.allocation->session_cookie},
                             {"initialPlayers", s.allocation->initial_players},
                             {"allocatedAt", FormatTime(s.allocation->allocated_ms)}};
+    if (!s.allocation->joined.empty())
+      status["allocation"]["joinedSessions"] = s.allocation->joined;
   }
   json meta = EncodeMeta(gs.meta);
   if (!gs.fleet.empty())

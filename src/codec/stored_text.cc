@@ -82,6 +82,11 @@ std::string StoredGameServerText(const core::GameServer& gs) {
     a.emplace("sessionCookie", s.allocation->session_cookie);
     a.emplace("initialPlayers", std::move(players));
     a.emplace("allocatedAt", FormatTime(s.allocation->allocated_ms));
+    if (!s.allocation->joined.empty()) {
+      bj::array joined(sp);
+      for (const auto& j : s.allocation->joined) joined.emplace_back(bj::string(j, sp));
+      a.emplace("joinedSessions", std::move(joined));
+    }
     st.emplace("allocation", std::move(a));
   }
 

@@ -71,11 +71,13 @@ void Controller::Allocate(core::AllocationRequest req, Callback<AllocationResult
     for (const auto& [k, v] : req.labels) gs.meta.labels[k] = v;
     for (const auto& [k, v] : req.annotations) gs.meta.annotations[k] = v;
     gs.meta.annotations[core::kLastAllocatedAnnotation] = codec::FormatTime(now);
-    if (gs.status.state ==
-        GameServerState::kReady) {  // a fresh session (not joining a running one)
+    if (gs.status.state == GameServerState::kReady) {  // a fresh session
       gs.status.allocation =
-          core::AllocationInfo{req.session_id, req.session_cookie, req.initial_players, now};
+          core::AllocationInfo{req.session_id, req.session_cookie, req.initial_players, now, {}};
       gs.status.state_since_ms = now;
+    } else {  // joining a running session: remembered, so a repeat finds this server again
+      if (!gs.status.allocation) gs.status.allocation = core::AllocationInfo{};
+      gs.status.allocation->joined.push_back(req.session_id);
     }
     gs.status.state = GameServerState::kAllocated;
     gs.status.reason.clear();

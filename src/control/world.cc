@@ -34,11 +34,24 @@ void World::PutServer(core::GameServer gs) {
   index_.Update(gs);
   std::string name = gs.meta.name;
   core::GameServer& stored = servers_[name];
-  if (stored.status.allocation) sessions_.erase(stored.status.allocation->session_id);
+  IndexSessions(stored, false);
   stored = std::move(gs);
-  if (stored.status.allocation) sessions_[stored.status.allocation->session_id] = &stored;
+  IndexSessions(stored, true);
   Track(stored);
   if (!stored.fleet.empty()) members_[stored.fleet][name] = &stored;
+}
+
+void World::IndexSessions(const core::GameServer& gs, bool add) {
+  if (!gs.status.allocation) return;
+  auto index = [&](const std::string& id) {
+    if (id.empty()) return;
+    if (add)
+      sessions_[id] = &gs;
+    else
+      sessions_.erase(id);
+  };
+  index(gs.status.allocation->session_id);
+  for (const auto& id : gs.status.allocation->joined) index(id);
 }
 
 void World::EraseServer(const std::string& name) {
@@ -51,7 +64,7 @@ void World::EraseServer(const std::string& name) {
       if (m->second.empty()) members_.erase(m);
     }
   }
-  if (it->second.status.allocation) sessions_.erase(it->second.status.allocation->session_id);
+  IndexSessions(it->second, false);
   servers_.erase(it);
   live_.erase(name);
   health_checked_.erase(name);

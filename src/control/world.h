@@ -48,7 +48,8 @@ class World {
   const core::AllocationIndex& index() const { return index_; }
   core::AllocationIndex& mutable_index() { return index_; }
 
-  // The server a session is on: every Allocated server's status.allocation.sessionId,
+  // The server a session is on: every Allocated server's status.allocation.sessionId and
+  // the sessions that joined it (allocation.joined),
   // kept in step with Put/Erase (so it is rebuilt from the store at start, too).
   const core::GameServer* FindSession(const std::string& session_id) const;
 
@@ -66,6 +67,7 @@ class World {
   std::map<std::string, LiveState> live_;
   core::AllocationIndex index_;
   std::unordered_map<std::string, const core::GameServer*> sessions_;
+  void IndexSessions(const core::GameServer& gs, bool add);  // its session and joined ones
   std::set<std::string> health_checked_;
   std::set<std::string> reserved_with_deadline_;
   void Track(const core::GameServer& gs);

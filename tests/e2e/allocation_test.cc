@@ -111,6 +111,34 @@ TEST(Allocation, ASessionGetsOneServerAlsoAfterARestart) {
   EXPECT_NE(anon["gameServer"], first["gameServer"]);
 }
 
+TEST(Allocation, AJoiningSessionFindsItsServerAgainAlsoAfterARestart) {
+  MusterProcess muster({"29700-29799", "29800-29999", {}});
+  ASSERT_TRUE(muster.Start());
+  RegisterPool(muster, "j", 3);
+  int status = 0;
+  json first = muster.Call("POST", "/v1/allocations", PoolRequest("j", "match-1"), &status);
+  ASSERT_EQ(status, 201);
+  json join = PoolRequest("j", "player-9");
+  join["selectors"][0]["gameServerState"] = "Allocated";
+  json joined = muster.Call("POST", "/v1/allocations", join, &status);
+  ASSERT_EQ(status, 201) << joined.dump();
+  EXPECT_EQ(joined["gameServer"], first["gameServer"]) << "the only running session";
+  // Another running session now exists; the joining session still has its server.
+  json second = muster.Call("POST", "/v1/allocations", PoolRequest("j", "match-2"), &status);
+  ASSERT_EQ(status, 201);
+  json again = muster.Call("POST", "/v1/allocations", join, &status);
+  EXPECT_EQ(status, 200) << "a repeat is answered, not joined again";
+  EXPECT_EQ(again["gameServer"], first["gameServer"]);
+  muster.Kill9();
+  ASSERT_TRUE(muster.Start());
+  json after = muster.Call("POST", "/v1/allocations", join, &status);
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(after["gameServer"], first["gameServer"]);
+  json gs = muster.Call("GET", "/v1/gameservers/" + first["gameServer"].get<std::string>());
+  EXPECT_EQ(gs["status"]["allocation"]["sessionId"], "match-1");
+  EXPECT_EQ(gs["status"]["allocation"]["joinedSessions"], json::array({"player-9"}));
+}
+
 TEST(Allocation, KillNineUnderLoadLosesNoAnsweredAllocation) {
   MusterProcess muster({"26400-26499", "26500-27499", {}});
   ASSERT_TRUE(muster.Start());

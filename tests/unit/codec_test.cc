@@ -65,7 +65,7 @@ TEST(Codec, StoredGameServerRoundTrips) {
   gs.status.state_since_ms = 1'700'000'000'999;
   gs.status.ready_ms = 1'700'000'000'500;
   gs.status.allocation =
-      core::AllocationInfo{"s-1", "cookie \"quoted\"", {"p1", "p2"}, 1'700'000'000'700};
+      core::AllocationInfo{"s-1", "cookie \"quoted\"", {"p1", "p2"}, 1'700'000'000'700, {"j-1"}};
   gs.status.reserved_until_ms = 1'700'000'009'000;
   gs.status.player_count = 3;
   gs.status.player_capacity = 10;
