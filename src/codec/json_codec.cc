@@ -565,16 +565,36 @@ core::ApiToken DecodeToken(const json& j) {
           ParseTime(j.value("createdAt", "")).value_or(0)};
 }
 
+// Civil date from days since 1970-01-01 (proleptic Gregorian), without the C library:
+// this runs for every stored status row, where strftime was a measurable cost.
 std::string FormatTime(core::TimeMs ms) {
   if (ms <= 0) return "";
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[48];
-  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms % 1000));
-  return out;
+  int64_t days = ms / 86'400'000, rem = ms % 86'400'000;
+  // Shift the era to start on 0000-03-01 so that leap days fall at a year's end.
+  days += 719'468;
+  const int64_t era = days / 146'097;
+  const int64_t doe = days - era * 146'097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36'524 - doe / 146'096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int64_t day = doy - (153 * mp + 2) / 5 + 1;
+  const int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const int64_t hour = rem / 3'600'000, minute = rem / 60'000 % 60, second = rem / 1000 % 60,
+                milli = rem % 1000;
+  char out[25] = "0000-00-00T00:00:00.000Z";
+  auto put = [&](int at, int64_t value, int digits) {
+    for (int i = digits - 1; i >= 0; --i, value /= 10)
+      out[at + i] = static_cast<char>('0' + value % 10);
+  };
+  put(0, year, 4);
+  put(5, month, 2);
+  put(8, day, 2);
+  put(11, hour, 2);
+  put(14, minute, 2);
+  put(17, second, 2);
+  put(20, milli, 3);
+  return std::string(out, 24);
 }
 
 std::optional<core::TimeMs> ParseTime(const std::string& text) {

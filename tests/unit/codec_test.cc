@@ -164,6 +164,19 @@ TEST(Codec, Times) {
   EXPECT_EQ(ParseTime("2023-11-14T22:13:20Z"), 1'700'000'000'000);
   EXPECT_FALSE(ParseTime("yesterday").has_value());
   EXPECT_EQ(FormatTime(0), "");
+  // Leap days and month ends, against the C library, over 60 years in steps of 23 h 59 m 58.7 s.
+  for (core::TimeMs t = 1; t < 60LL * 365 * 86'400'000; t += 86'398'700) {
+    std::time_t secs = static_cast<std::time_t>(t / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[40];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    char expected[48];
+    std::snprintf(expected, sizeof expected, "%s.%03dZ", buf, static_cast<int>(t % 1000));
+    ASSERT_EQ(FormatTime(t), expected) << t;
+    ASSERT_EQ(ParseTime(FormatTime(t)), t);
+  }
+  EXPECT_EQ(FormatTime(951'782'400'000), "2000-02-29T00:00:00.000Z");
 }
 
 }  // namespace
