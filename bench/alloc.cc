@@ -17,13 +17,6 @@
 // Prints throughput, latency percentiles, 429s, errors and duplicates (a server
 // handed out again before it was handed back). One load client shares the 2 cores
 // with Muster: the numbers include that cost.
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -45,6 +38,7 @@
 
 #include "support/muster_process.h"
 #include "support/poll.h"
+#include "support/raw_http.h"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -170,98 +164,34 @@ class Load {
   }
 
  private:
-  // The registered mode's load: every connection sends one allocation and waits for
-  // its answer before the next, all driven by this one thread with epoll, as wrk does
-  // (request bytes out; the answer read up to its Content-Length). Lighter on the
-  // shared cores than Beast coroutines.
+  // The registered mode's load (Muster on 127.0.0.1): every connection sends one
+  // allocation and waits for its answer before the next, all on this thread
+  // (DriveClosedLoop, as wrk does), lighter on the shared cores than Beast coroutines.
   void RunEpoll() {
-    struct Conn {
-      int fd = -1;
-      long n = 0;
-      std::string buf;
-      Clock::time_point sent;
-    };
     const std::string head = "POST " + Target(o_) + " HTTP/1.1\r\nHost: " + host_ +
                              "\r\nAuthorization: Bearer " + o_.token +
                              "\r\nContent-Type: application/json\r\nContent-Length: ";
-    std::vector<Conn> conns(o_.connections);
-    int ep = ::epoll_create1(EPOLL_CLOEXEC);
-    auto send = [&](int id) {
-      Conn& c = conns[id];
-      std::string body = Body(o_, build_id_, id, c.n++);
-      std::string req = head + std::to_string(body.size()) + "\r\n\r\n" + body;
-      c.sent = Clock::now();
-      return ::write(c.fd, req.data(), req.size()) == static_cast<ssize_t>(req.size());
-    };
+    std::vector<long> sent(o_.connections, 0);
     started_ = Clock::now();
-    for (int i = 0; i < o_.connections; ++i) {
-      Conn& c = conns[i];
-      c.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      sockaddr_in addr{};
-      addr.sin_family = AF_INET;
-      addr.sin_port = htons(static_cast<uint16_t>(port_));
-      ::inet_pton(AF_INET, host_.c_str(), &addr.sin_addr);
-      int one = 1;
-      ::setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      if (::connect(c.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || !send(i)) {
-        ++stats_.errors;
-        return;
-      }
-      ::fcntl(c.fd, F_SETFL, O_NONBLOCK);
-      epoll_event ev{};
-      ev.events = EPOLLIN;
-      ev.data.u64 = static_cast<uint64_t>(i);
-      ::epoll_ctl(ep, EPOLL_CTL_ADD, c.fd, &ev);
-    }
-    char chunk[16384];
-    epoll_event events[256];
-    int open = o_.connections;
-    while (open > 0) {
-      int n = ::epoll_wait(ep, events, 256, 100);
-      for (int e = 0; e < n; ++e) {
-        const int id = static_cast<int>(events[e].data.u64);
-        Conn& c = conns[id];
-        bool closed = false;
-        for (;;) {
-          ssize_t got = ::read(c.fd, chunk, sizeof chunk);
-          if (got > 0) c.buf.append(chunk, static_cast<size_t>(got));
-          if (got < 0 && errno == EAGAIN) break;
-          if (got <= 0) {
-            closed = true;
-            break;
+    const bool ok = muster::testing::DriveClosedLoop(
+        std::vector<int>(o_.connections, port_), end_,
+        [&](size_t i) {
+          std::string body = Body(o_, build_id_, static_cast<int>(i), sent[i]++);
+          return head + std::to_string(body.size()) + "\r\n\r\n" + body;
+        },
+        [&](size_t, const muster::testing::RawAnswer& a, double ms) {
+          if (a.status == 200 || a.status == 201) {
+            stats_.latencies_ms.push_back(ms);
+            ++stats_.ok;
+            std::string server = ServerOf(o_, json::parse(a.body, nullptr, false), by_game_port_);
+            if (!stats_.in_use.insert(server).second) ++stats_.duplicates;
+          } else if (a.status == 429) {
+            ++stats_.exhausted;
+          } else if (stats_.errors++ < 3) {
+            std::cerr << "HTTP " << a.status << ": " << a.body;
           }
-        }
-        size_t header_end = c.buf.find("\r\n\r\n");
-        size_t cl = c.buf.find("Content-Length: ");
-        if (!closed && (header_end == std::string::npos || cl == std::string::npos)) continue;
-        size_t need = closed ? 0 : header_end + 4 + std::stoul(c.buf.substr(cl + 16));
-        if (!closed && c.buf.size() < need) continue;
-        if (closed) {
-          ++stats_.errors;
-          ::close(c.fd);
-          --open;
-          continue;
-        }
-        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - c.sent).count();
-        const int status = std::stoi(c.buf.substr(9, 3));
-        const std::string body = c.buf.substr(header_end + 4, need - header_end - 4);
-        c.buf.erase(0, need);
-        if (status == 200 || status == 201) {
-          stats_.latencies_ms.push_back(ms);
-          ++stats_.ok;
-          std::string server = ServerOf(o_, json::parse(body, nullptr, false), by_game_port_);
-          if (!stats_.in_use.insert(server).second) ++stats_.duplicates;
-        } else if (status == 429) {
-          ++stats_.exhausted;
-        } else if (stats_.errors++ < 3) {
-          std::cerr << "HTTP " << status << ": " << body;
-        }
-        if (Clock::now() < end_ && send(id)) continue;
-        ::close(c.fd);
-        --open;
-      }
-    }
-    ::close(ep);
+        });
+    if (!ok) ++stats_.errors;
     elapsed_ = std::chrono::duration<double>(Clock::now() - started_).count();
   }
 

@@ -16,13 +16,6 @@
 //   both  half the clients each way, at the same time.
 // Prints JSON lines: memory per game server, then throughput. The load clients share
 // the machine's cores with Muster: the numbers include that cost.
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -38,6 +31,7 @@
 #include "agones/sdk.grpc.pb.h"
 #include "support/muster_process.h"
 #include "support/poll.h"
+#include "support/raw_http.h"
 
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
@@ -86,86 +80,24 @@ long GrpcClient(int port, Clock::time_point end) {
 }
 
 // REST: --clients keep-alive connections, each sending POST /health {} and waiting for
-// the answer before the next, all driven by one thread with epoll (as wrk does): the
-// request is bytes written once per call, the answer is read up to its Content-Length
-// and its status checked. Latencies in ms. Answers the pings, or -1 on any failure.
-// (Blocking client threads, and Asio coroutines, cost the shared cores much more.)
+// the answer before the next, all driven by one epoll thread (DriveClosedLoop, as wrk
+// does). Latencies in ms. Answers the pings, or -1 on any failure. (Blocking client
+// threads, and Asio coroutines, cost the shared cores much more.)
 long RestLoad(const std::vector<int>& ports, Clock::time_point end,
               std::vector<double>* latencies) {
   const std::string req =
       "POST /health HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
       "Content-Length: 2\r\n\r\n{}";
-  struct Conn {
-    int fd = -1;
-    std::string buf;
-    Clock::time_point sent;
-  };
-  std::vector<Conn> conns(ports.size());
-  int ep = ::epoll_create1(EPOLL_CLOEXEC);
-  auto send = [&](Conn& c) {
-    c.sent = Clock::now();
-    return ::write(c.fd, req.data(), req.size()) == static_cast<ssize_t>(req.size());
-  };
-  for (size_t i = 0; i < ports.size(); ++i) {
-    Conn& c = conns[i];
-    c.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(ports[i]));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int one = 1;
-    ::setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (::connect(c.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return -1;
-    ::fcntl(c.fd, F_SETFL, O_NONBLOCK);
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u64 = i;
-    ::epoll_ctl(ep, EPOLL_CTL_ADD, c.fd, &ev);
-    if (!send(c)) return -1;
-  }
   long ok = 0;
   bool failed = false;
-  char chunk[4096];
-  epoll_event events[256];
-  while (!failed && Clock::now() < end) {
-    int n = ::epoll_wait(ep, events, 256, 100);
-    for (int e = 0; e < n && !failed; ++e) {
-      Conn& c = conns[events[e].data.u64];
-      for (;;) {
-        ssize_t got = ::read(c.fd, chunk, sizeof chunk);
-        if (got > 0) c.buf.append(chunk, static_cast<size_t>(got));
-        if (got <= 0) {
-          if (got < 0 && errno == EAGAIN) break;
-          failed = true;
-          break;
-        }
-      }
-      // Every complete answer in the buffer: check it, then send the next request.
-      for (;;) {
-        size_t header_end = c.buf.find("\r\n\r\n");
-        if (header_end == std::string::npos) break;
-        size_t cl = c.buf.find("Content-Length: ");
-        if (cl == std::string::npos || cl > header_end) {
-          failed = true;
-          break;
-        }
-        size_t need = header_end + 4 + std::stoul(c.buf.substr(cl + 16));
-        if (c.buf.size() < need) break;
-        if (c.buf.compare(0, 12, "HTTP/1.1 200") != 0) {
-          failed = true;
-          break;
-        }
-        c.buf.erase(0, need);
-        latencies->push_back(
-            std::chrono::duration<double, std::milli>(Clock::now() - c.sent).count());
+  const bool drove = muster::testing::DriveClosedLoop(
+      ports, end, [&](size_t) { return req; },
+      [&](size_t, const muster::testing::RawAnswer& a, double ms) {
+        if (a.status != 200) failed = true;
+        latencies->push_back(ms);
         ++ok;
-        if (Clock::now() < end && !send(c)) failed = true;
-      }
-    }
-  }
-  for (Conn& c : conns) ::close(c.fd);
-  ::close(ep);
-  return failed ? -1 : ok;
+      });
+  return drove && !failed ? ok : -1;
 }
 
 double Percentile(std::vector<double>& v, double p) {

@@ -4,7 +4,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -13,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/responses.h"
+#include "codec/json_codec.h"
 
 namespace muster::sdk {
 namespace {
@@ -273,12 +273,9 @@ Callback<GameServer> ThenShutDownIfDone(const ServerSdk& sdk, Reply reply) {
 }  // namespace
 
 std::string GsdkTime(core::TimeMs ms) {
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  std::string t = codec::FormatTime(ms);  // "2026-01-01T10:00:00.000Z"
+  if (t.size() == 24) t.erase(19, 4);     // the GSDKs' form has no milliseconds
+  return t;
 }
 
 core::StatusOr<std::map<std::string, std::string>> WriteGsdkConfig(const core::GameServer& gs,
