@@ -1,7 +1,5 @@
 #include "api/allocation_routes.h"
 
-#include <boost/asio/post.hpp>
-
 #include "api/responses.h"
 #include "codec/allocation_codec.h"
 #include "codec/json_codec.h"
@@ -43,30 +41,29 @@ using Decode = StatusOr<core::AllocationRequest> (*)(const json&);
 using Encode = std::function<Response(const control::AllocationResult&)>;
 
 // parse → execute (the engine) → reply, for any door.
-void Door(control::Controller& c, boost::asio::io_context& io, const Request& req, Reply reply,
-          Decode decode, Encode encode) {
+void Door(control::Controller& c, const Request& req, Reply reply, Decode decode, Encode encode) {
   auto body = ParseBody(req, reply);
   if (!body) return;
   auto request = decode(*body);
   if (!request.ok()) return reply(ErrorResponse(request.status()));
-  c.Allocate(std::move(*request), [&io, reply, encode](StatusOr<control::AllocationResult> r) {
-    // Runs on the owner thread: hand the encoding to an HTTP thread.
-    boost::asio::post(io, [reply, encode, r = std::move(r)] {
-      if (!r.ok()) return reply(Failure(r.status()));
-      reply(encode(*r));
+  c.Allocate(std::move(*request), [reply, encode](StatusOr<control::AllocationResult> r) {
+    // Runs on the owner thread: the encoding is the connection's to do.
+    reply.Later([encode, r = std::move(r)] {
+      if (!r.ok()) return Failure(r.status());
+      return encode(*r);
     });
   });
 }
 
 Response Native(const control::AllocationResult& r) {
-  return JsonResponse(r.replayed ? 200 : 201,
-                      codec::EncodeAllocationAnswer(r.server, r.session_id));
+  return JsonTextResponse(r.replayed ? 200 : 201,
+                          codec::EncodeAllocationAnswer(r.server, r.session_id));
 }
 Response Agones(const control::AllocationResult& r) {
-  return JsonResponse(200, codec::EncodeAgonesAllocationResponse(r.server));
+  return JsonTextResponse(200, codec::EncodeAgonesAllocationResponse(r.server));
 }
 Response Thundernetes(const control::AllocationResult& r) {
-  return JsonResponse(200, codec::EncodeThundernetesResponse(r.server, r.session_id));
+  return JsonTextResponse(200, codec::EncodeThundernetesResponse(r.server, r.session_id));
 }
 
 json TokenJson(const core::ApiToken& t) {
@@ -100,16 +97,16 @@ void CreateToken(control::Controller& c, const Request& req, Reply reply) {
 
 }  // namespace
 
-std::vector<Route> AllocationRoutes(control::Controller& c, boost::asio::io_context& io) {
+std::vector<Route> AllocationRoutes(control::Controller& c) {
   using S = Scope;
-  auto native = [&c, &io](const Request& req, const Params&, Reply reply) {
-    Door(c, io, req, std::move(reply), codec::DecodeAllocationRequest, Native);
+  auto native = [&c](const Request& req, const Params&, Reply reply) {
+    Door(c, req, std::move(reply), codec::DecodeAllocationRequest, Native);
   };
-  auto agones = [&c, &io](const Request& req, const Params&, Reply reply) {
-    Door(c, io, req, std::move(reply), codec::DecodeAgonesAllocation, Agones);
+  auto agones = [&c](const Request& req, const Params&, Reply reply) {
+    Door(c, req, std::move(reply), codec::DecodeAgonesAllocation, Agones);
   };
-  auto thundernetes = [&c, &io](const Request& req, const Params&, Reply reply) {
-    Door(c, io, req, std::move(reply), codec::DecodeThundernetesAllocation, Thundernetes);
+  auto thundernetes = [&c](const Request& req, const Params&, Reply reply) {
+    Door(c, req, std::move(reply), codec::DecodeThundernetesAllocation, Thundernetes);
   };
   return {
       {verb::post, "/v1/allocations", S::kAllocate, native},

@@ -7,15 +7,14 @@
 
 #include <vector>
 
-#include <boost/asio/io_context.hpp>
-
 #include "api/router.h"
 #include "control/controller.h"
 
 namespace muster::api {
 
-// Answers are encoded on `io` (the HTTP threads), not on the controller's owner thread.
-std::vector<Route> AllocationRoutes(control::Controller& controller, boost::asio::io_context& io);
+// Answers are encoded on the HTTP connection's thread (Reply::Later), not on the
+// controller's owner thread.
+std::vector<Route> AllocationRoutes(control::Controller& controller);
 std::vector<Route> TokenRoutes(control::Controller& controller);
 
 }  // namespace muster::api

@@ -7,6 +7,8 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 
 #include "api/responses.h"
@@ -18,29 +20,97 @@ namespace beast = boost::beast;
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-// One connection: read a request, hand it to the handler, write its reply, repeat.
+// The bytes of `res` as an HTTP/1.1 answer: its status line, its fields and its framing
+// (Connection and framing fields are this server's to set). `chunked`: the head of a
+// chunked answer, whose body follows in chunks.
+std::string Serialize(const Response& res, bool keep_alive, bool chunked = false) {
+  const int code = res.result_int();
+  const bool bodiless = code < 200 || code == 204 || code == 304;
+  std::string out;
+  out.reserve(128 + res.body().size());
+  out += "HTTP/1.1 ";
+  out += std::to_string(code);
+  out += ' ';
+  out += res.reason();
+  out += "\r\n";
+  for (const auto& f : res) {
+    const http::field name = f.name();
+    if (name == http::field::content_length || name == http::field::connection ||
+        name == http::field::transfer_encoding)
+      continue;
+    out += f.name_string();
+    out += ": ";
+    out += f.value();
+    out += "\r\n";
+  }
+  if (!keep_alive) out += "Connection: close\r\n";
+  if (chunked) {
+    out += "Transfer-Encoding: chunked\r\n\r\n";
+  } else if (!bodiless) {
+    out += "Content-Length: ";
+    out += std::to_string(res.body().size());
+    out += "\r\n\r\n";
+    out += res.body();
+  } else {
+    out += "\r\n";
+  }
+  return out;
+}
+
+using Strand = asio::strand<asio::io_context::executor_type>;
+using SteadyClock = std::chrono::steady_clock;
+constexpr auto kIdleTimeout = std::chrono::seconds(300);  // idle keep-alive connections close
+
+// One connection: read a request, hand it to the handler, write its reply, repeat. All
+// of it runs on the connection's strand. A connection closes when it has waited past
+// its deadline (for a request, or for the client to take an answer); the deadline moves
+// with every request without touching a timer, which wakes lazily to compare.
 class Session : public std::enable_shared_from_this<Session>, public ChunkSink {
  public:
   Session(tcp::socket socket, std::shared_ptr<const Handler> handler, size_t body_limit)
-      : stream_(std::move(socket)), handler_(std::move(handler)), body_limit_(body_limit) {}
+      : socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        handler_(std::move(handler)),
+        body_limit_(body_limit) {}
 
   void Start() {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
+    asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+      self->deadline_ = SteadyClock::now() + kIdleTimeout;
+      self->ArmTimer(self->deadline_);
+      self->Read();
+    });
   }
 
  private:
+  // The timer holds the session weakly: it never keeps a finished connection alive.
+  void ArmTimer(SteadyClock::time_point at) {
+    timer_.expires_at(at);
+    timer_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self) return;
+      const auto now = SteadyClock::now();
+      if (now >= self->deadline_) {
+        beast::error_code ignored;
+        self->socket_.close(ignored);  // pending operations end with operation_aborted
+        return;
+      }
+      self->ArmTimer(std::min(self->deadline_, now + kIdleTimeout));
+    });
+  }
+
   void Read() {
     parser_.emplace();
     parser_->body_limit(body_limit_);
-    stream_.expires_after(std::chrono::seconds(300));  // idle keep-alive connections close
+    deadline_ = SteadyClock::now() + kIdleTimeout;
     http::async_read(
-        stream_, buffer_, *parser_,
+        socket_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
-        ec == asio::error::connection_reset || ec == asio::error::operation_aborted)
+    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+        ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
+        ec == asio::error::bad_descriptor)
       return Close();
     if (ec == http::error::body_limit) {
       keep_alive_ = false;
@@ -54,15 +124,20 @@ class Session : public std::enable_shared_from_this<Session>, public ChunkSink {
     }
     request_ = parser_->release();
     keep_alive_ = request_.keep_alive();
+    deadline_ = SteadyClock::time_point::max();  // the handler takes what it takes
     auto self = shared_from_this();
     Reply reply(
         [self](Response res) {
           // Inline when the handler answered at once, on this connection's strand.
-          asio::dispatch(self->stream_.get_executor(),
+          asio::dispatch(self->socket_.get_executor(),
                          [self, res = std::move(res)]() mutable { self->Write(std::move(res)); });
         },
+        [self](Reply::Make make) {
+          asio::post(self->socket_.get_executor(),
+                     [self, make = std::move(make)] { self->Write(make()); });
+        },
         [self](Response head, StreamOpened opened) {
-          asio::post(self->stream_.get_executor(),
+          asio::post(self->socket_.get_executor(),
                      [self, head = std::move(head), opened = std::move(opened)]() mutable {
                        self->StartStream(std::move(head), std::move(opened));
                      });
@@ -74,27 +149,20 @@ class Session : public std::enable_shared_from_this<Session>, public ChunkSink {
   // closes after it.
   void StartStream(Response head, StreamOpened opened) {
     keep_alive_ = false;
-    stream_.expires_never();
-    head.version(11);
-    head.keep_alive(false);
-    head.chunked(true);
-    head.body().clear();
-    auto header = std::make_shared<http::response<http::empty_body>>(head.result(), 11);
-    for (const auto& field : head) header->set(field.name_string(), field.value());
-    header->chunked(true);
-    auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*header);
+    deadline_ = SteadyClock::time_point::max();
+    auto out = std::make_shared<std::string>(Serialize(head, false, true));
     streaming_ = true;
-    http::async_write_header(stream_, *serializer,
-                             [self = shared_from_this(), header, serializer,
-                              opened = std::move(opened)](beast::error_code ec, size_t) {
-                               if (ec) return self->EndStream();
-                               self->WatchForHangUp();
-                               opened(self);
-                             });
+    asio::async_write(
+        socket_, asio::buffer(*out),
+        [self = shared_from_this(), out, opened = std::move(opened)](beast::error_code ec, size_t) {
+          if (ec) return self->EndStream();
+          self->WatchForHangUp();
+          opened(self);
+        });
   }
 
   void Write(std::string chunk) override {
-    asio::post(stream_.get_executor(), [self = shared_from_this(), chunk = std::move(chunk)] {
+    asio::post(socket_.get_executor(), [self = shared_from_this(), chunk = std::move(chunk)] {
       if (self->stream_closed_) return;
       self->chunks_.push_back(std::move(chunk));
       if (!self->writing_) self->WriteNextChunk();
@@ -102,7 +170,7 @@ class Session : public std::enable_shared_from_this<Session>, public ChunkSink {
   }
 
   void End() override {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
       if (self->stream_closed_) return;
       self->ending_ = true;
       if (!self->writing_) self->WriteNextChunk();
@@ -110,7 +178,7 @@ class Session : public std::enable_shared_from_this<Session>, public ChunkSink {
   }
 
   void OnClosed(std::function<void()> on_closed) override {
-    asio::post(stream_.get_executor(), [self = shared_from_this(), f = std::move(on_closed)] {
+    asio::post(socket_.get_executor(), [self = shared_from_this(), f = std::move(on_closed)] {
       if (self->stream_closed_) return f();
       self->on_closed_ = std::move(f);
     });
@@ -121,13 +189,13 @@ class Session : public std::enable_shared_from_this<Session>, public ChunkSink {
       if (!ending_) return;
       writing_ = true;
       return asio::async_write(
-          stream_, http::make_chunk_last(),
+          socket_, http::make_chunk_last(),
           [self = shared_from_this()](beast::error_code, size_t) { self->EndStream(); });
     }
     writing_ = true;
     auto chunk = std::make_shared<std::string>(std::move(chunks_.front()));
     chunks_.pop_front();
-    asio::async_write(stream_, http::make_chunk(asio::buffer(*chunk)),
+    asio::async_write(socket_, http::make_chunk(asio::buffer(*chunk)),
                       [self = shared_from_this(), chunk](beast::error_code ec, size_t) {
                         self->writing_ = false;
                         if (ec) return self->EndStream();
@@ -138,7 +206,7 @@ class Session : public std::enable_shared_from_this<Session>, public ChunkSink {
   // The client sends nothing on a streamed response; a read that ends means it hung up.
   void WatchForHangUp() {
     drain_buffer_.resize(4096);
-    stream_.async_read_some(asio::buffer(drain_buffer_),
+    socket_.async_read_some(asio::buffer(drain_buffer_),
                             [self = shared_from_this()](beast::error_code ec, size_t) {
                               if (ec) return self->EndStream();
                               self->WatchForHangUp();
@@ -150,8 +218,8 @@ class Session : public std::enable_shared_from_this<Session>, public ChunkSink {
     stream_closed_ = true;
     chunks_.clear();
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.socket().close(ignored);
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
     if (auto f = std::exchange(on_closed_, nullptr)) f();
   }
 
@@ -160,11 +228,9 @@ class Session : public std::enable_shared_from_this<Session>, public ChunkSink {
   std::function<void()> on_closed_;
 
   void Write(Response res) {
-    res.version(11);
-    res.keep_alive(keep_alive_);
-    res.prepare_payload();
-    response_ = std::make_unique<Response>(std::move(res));
-    http::async_write(stream_, *response_,
+    out_ = Serialize(res, keep_alive_);
+    deadline_ = SteadyClock::now() + kIdleTimeout;  // for the client to take the answer
+    asio::async_write(socket_, asio::buffer(out_),
                       [self = shared_from_this()](beast::error_code ec, size_t) {
                         if (ec) return self->Close();
                         if (!self->keep_alive_) return self->CloseAfterDraining();
@@ -174,7 +240,7 @@ class Session : public std::enable_shared_from_this<Session>, public ChunkSink {
 
   void Close() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
   }
 
   // After an answer that ends the connection (413, malformed request), the client may
@@ -183,19 +249,20 @@ class Session : public std::enable_shared_from_this<Session>, public ChunkSink {
   // then close.
   void CloseAfterDraining() {
     Close();
-    stream_.expires_after(std::chrono::seconds(5));
+    deadline_ = SteadyClock::now() + std::chrono::seconds(5);
+    ArmTimer(deadline_);
     drained_ = 0;
     Drain();
   }
 
   void Drain() {
     drain_buffer_.resize(64 * 1024);
-    stream_.async_read_some(asio::buffer(drain_buffer_),
+    socket_.async_read_some(asio::buffer(drain_buffer_),
                             [self = shared_from_this()](beast::error_code ec, size_t n) {
                               self->drained_ += n;
                               if (ec || self->drained_ > kDrainBytes) {
                                 beast::error_code ignored;
-                                self->stream_.socket().close(ignored);
+                                self->socket_.close(ignored);
                                 return;
                               }
                               self->Drain();
@@ -206,13 +273,15 @@ class Session : public std::enable_shared_from_this<Session>, public ChunkSink {
   std::vector<char> drain_buffer_;
   size_t drained_ = 0;
 
-  beast::tcp_stream stream_;
+  tcp::socket socket_;  // its executor is the connection's strand
+  asio::steady_timer timer_;
+  SteadyClock::time_point deadline_ = SteadyClock::time_point::max();
   std::shared_ptr<const Handler> handler_;  // shared: a session may outlive its server
   size_t body_limit_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   Request request_;
-  std::unique_ptr<Response> response_;
+  std::string out_;  // the answer being written
   bool keep_alive_ = true;
 };
 

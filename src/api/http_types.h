@@ -33,13 +33,23 @@ using StreamOpened = std::function<void(std::shared_ptr<ChunkSink>)>;
 class Reply {
  public:
   using Send = std::function<void(Response)>;
+  using Make = std::function<Response()>;
+  using Deferred = std::function<void(Make)>;
   using Streamer = std::function<void(Response head, StreamOpened opened)>;
   Reply() = default;
   template <typename F>
   requires std::is_invocable_v<F&, Response> Reply(F send) : send_(std::move(send)) {}
-  Reply(Send send, Streamer streamer) : send_(std::move(send)), streamer_(std::move(streamer)) {}
+  Reply(Send send, Deferred deferred, Streamer streamer)
+      : send_(std::move(send)), deferred_(std::move(deferred)), streamer_(std::move(streamer)) {}
 
   void operator()(Response res) const { send_(std::move(res)); }
+  // Answers with what `make` builds, run on the connection's own I/O thread: callers on
+  // other threads (the owner thread) hand over the encoding in one step. Without an
+  // HTTP server behind the reply, `make` runs at once.
+  void Later(Make make) const {
+    if (deferred_) return deferred_(std::move(make));
+    send_(make());
+  }
   explicit operator bool() const { return static_cast<bool>(send_); }
   bool can_stream() const { return static_cast<bool>(streamer_); }
   // Sends `head` (status and headers) and then a chunked body written through the sink
@@ -50,6 +60,7 @@ class Reply {
 
  private:
   Send send_;
+  Deferred deferred_;
   Streamer streamer_;
 };
 // Called on an I/O thread for every request.

@@ -21,9 +21,13 @@ int HttpStatusFor(core::Code code) {
 }
 
 Response JsonResponse(int status, const nlohmann::json& body) {
+  return JsonTextResponse(status, body.dump());
+}
+
+Response JsonTextResponse(int status, std::string json_text) {
   Response res{static_cast<http::status>(status), 11};
   res.set(http::field::content_type, "application/json");
-  res.body() = body.dump();
+  res.body() = std::move(json_text);
   res.body() += '\n';
   return res;
 }

@@ -13,6 +13,8 @@ namespace muster::api {
 int HttpStatusFor(core::Code code);
 
 Response JsonResponse(int status, const nlohmann::json& body);
+// `json_text` is JSON already (codec::JsonWriter).
+Response JsonTextResponse(int status, std::string json_text);
 // {"error": code, "message": text, "field": path} (+ "problems" when there are several).
 Response ErrorResponse(int status, const std::string& code, const std::string& message,
                        const std::string& field);

@@ -271,7 +271,7 @@ int RunServe(const ServeOptions& o) {
 
   api::Authenticator auth(*token, &tokens);
   std::vector<api::Route> routes = api::ManagementRoutes(controller);
-  for (auto more : {api::AllocationRoutes(controller, io), api::TokenRoutes(controller)})
+  for (auto more : {api::AllocationRoutes(controller), api::TokenRoutes(controller)})
     routes.insert(routes.end(), more.begin(), more.end());
   api::Router router(std::move(routes), &auth);
   auto listen = *api::ParseAddress(o.listen);

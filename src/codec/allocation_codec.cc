@@ -1,6 +1,7 @@
 #include "codec/allocation_codec.h"
 
 #include "codec/field_reader.h"
+#include "codec/json_writer.h"
 
 namespace muster::codec {
 namespace {
@@ -107,16 +108,19 @@ core::StatusOr<core::AllocationRequest> Finish(core::AllocationRequest req,
   return req;
 }
 
-json Ports(const core::GameServer& gs) {
-  json ports = json::array();
-  for (const auto& p : gs.status.ports) ports.push_back({{"name", p.name}, {"port", p.port}});
-  return ports;
+// Answers are written in key order, as the API's other JSON is.
+void Ports(JsonWriter& w, const core::GameServer& gs) {
+  w.Key("ports").BeginArray();
+  for (const auto& p : gs.status.ports)
+    w.BeginObject().Field("name", p.name).Field("port", int64_t{p.port}).EndObject();
+  w.EndArray();
 }
 
-json Metadata(const core::GameServer& gs) {
-  return {
-      {"labels", gs.meta.labels.empty() ? json::object() : json(gs.meta.labels)},
-      {"annotations", gs.meta.annotations.empty() ? json::object() : json(gs.meta.annotations)}};
+void Metadata(JsonWriter& w, const core::GameServer& gs) {
+  w.Key("metadata").BeginObject();
+  w.Key("annotations").StringMap(gs.meta.annotations);
+  w.Key("labels").StringMap(gs.meta.labels);
+  w.EndObject();
 }
 
 }  // namespace
@@ -144,10 +148,16 @@ core::StatusOr<core::AllocationRequest> DecodeAllocationRequest(const json& body
   return Finish(std::move(req), std::move(errors));
 }
 
-json EncodeAllocationAnswer(const core::GameServer& gs, const std::string& session_id) {
-  return {{"gameServer", gs.meta.name}, {"fleet", gs.fleet},      {"address", gs.status.address},
-          {"ports", Ports(gs)},         {"node", gs.status.node}, {"sessionId", session_id},
-          {"metadata", Metadata(gs)}};
+std::string EncodeAllocationAnswer(const core::GameServer& gs, const std::string& session_id) {
+  std::string out;
+  JsonWriter w(out);
+  w.BeginObject().Field("address", gs.status.address).Field("fleet", gs.fleet);
+  w.Field("gameServer", gs.meta.name);
+  Metadata(w, gs);
+  w.Field("node", gs.status.node);
+  Ports(w, gs);
+  w.Field("sessionId", session_id).EndObject();
+  return out;
 }
 
 core::StatusOr<core::AllocationRequest> DecodeAgonesAllocation(const json& body) {
@@ -197,14 +207,20 @@ core::StatusOr<core::AllocationRequest> DecodeAgonesAllocation(const json& body)
   return Finish(std::move(req), std::move(errors));
 }
 
-json EncodeAgonesAllocationResponse(const core::GameServer& gs) {
-  json addresses = json::array();
+std::string EncodeAgonesAllocationResponse(const core::GameServer& gs) {
+  std::string out;
+  JsonWriter w(out);
+  w.BeginObject().Field("address", gs.status.address);
+  w.Key("addresses").BeginArray();
   if (!gs.status.address.empty())
-    addresses.push_back({{"type", "InternalIP"}, {"address", gs.status.address}});
-  return {{"gameServerName", gs.meta.name}, {"ports", Ports(gs)},
-          {"address", gs.status.address},   {"addresses", addresses},
-          {"nodeName", gs.status.node},     {"source", "local"},
-          {"metadata", Metadata(gs)}};
+    w.BeginObject().Field("address", gs.status.address).Field("type", "InternalIP").EndObject();
+  w.EndArray();
+  w.Field("gameServerName", gs.meta.name);
+  Metadata(w, gs);
+  w.Field("nodeName", gs.status.node);
+  Ports(w, gs);
+  w.Field("source", "local").EndObject();
+  return out;
 }
 
 core::StatusOr<core::AllocationRequest> DecodeThundernetesAllocation(const json& body) {
@@ -246,7 +262,7 @@ core::StatusOr<core::AllocationRequest> DecodeThundernetesAllocation(const json&
   return Finish(std::move(req), std::move(errors));
 }
 
-json EncodeThundernetesResponse(const core::GameServer& gs, const std::string& session_id) {
+std::string EncodeThundernetesResponse(const core::GameServer& gs, const std::string& session_id) {
   std::string ports;
   for (size_t i = 0; i < gs.status.ports.size(); ++i) {
     const auto& p = gs.status.ports[i];
@@ -256,7 +272,14 @@ json EncodeThundernetesResponse(const core::GameServer& gs, const std::string& s
     if (i) ports += ",";
     ports += std::to_string(container_port) + ":" + std::to_string(p.port);
   }
-  return {{"IPV4Address", gs.status.address}, {"Ports", ports}, {"SessionID", session_id}};
+  std::string out;
+  JsonWriter(out)
+      .BeginObject()
+      .Field("IPV4Address", gs.status.address)
+      .Field("Ports", ports)
+      .Field("SessionID", session_id)
+      .EndObject();
+  return out;
 }
 
 }  // namespace muster::codec

@@ -1,7 +1,9 @@
 // YAML/JSON parsing and the stored form's round trip.
 #include <gtest/gtest.h>
 
+#include "codec/allocation_codec.h"
 #include "codec/json_codec.h"
+#include "codec/json_writer.h"
 #include "codec/stored_text.h"
 #include "codec/yaml.h"
 
@@ -156,6 +158,66 @@ spec:
     ASSERT_FALSE(bad.ok()) << c.yaml;
     EXPECT_EQ(bad.status().field(), c.field) << c.yaml << bad.status().message();
   }
+}
+
+// The allocation answers are written by hand (JsonWriter); they must be the very text
+// nlohmann's dump gives for the same document, escapes included.
+TEST(Codec, HandWrittenAnswersEqualTheDocumentDump) {
+  const std::vector<std::string> tricky = {
+      "", "plain", "quote\" back\\slash", "ctl\n\r\t\b\f\x01\x1f end", "utf8 \xc3\xa9 \xe2\x82\xac",
+      "/"};
+  for (const auto& t : tricky) {
+    std::string out;
+    AppendJsonString(out, t);
+    EXPECT_EQ(out, json(t).dump()) << t;
+  }
+
+  core::GameServer gs;
+  gs.meta.name = "pool-7";
+  gs.fleet = "echo";
+  gs.meta.labels = {{"pool", "bench"}, {"tricky", tricky[3]}};
+  gs.meta.annotations = {{"agones.dev/last-allocated", "2026-11-21T12:56:09.343Z"}};
+  gs.spec.mut().ports = {{"game", core::PortPolicy::kDynamic, 7777, 0, core::Protocol::kUDP}};
+  gs.status.node = "n1";
+  gs.status.address = "10.0.0.1";
+  gs.status.ports = {{"game", 7001}, {"query", 7002}};
+  auto ports =
+      json::array({{{"name", "game"}, {"port", 7001}}, {{"name", "query"}, {"port", 7002}}});
+  json meta = {{"labels", gs.meta.labels}, {"annotations", gs.meta.annotations}};
+
+  EXPECT_EQ(EncodeAllocationAnswer(gs, "s-1"), json({{"gameServer", "pool-7"},
+                                                     {"fleet", "echo"},
+                                                     {"address", "10.0.0.1"},
+                                                     {"ports", ports},
+                                                     {"node", "n1"},
+                                                     {"sessionId", "s-1"},
+                                                     {"metadata", meta}})
+                                                   .dump());
+  EXPECT_EQ(EncodeAgonesAllocationResponse(gs),
+            json({{"gameServerName", "pool-7"},
+                  {"ports", ports},
+                  {"address", "10.0.0.1"},
+                  {"addresses", json::array({{{"type", "InternalIP"}, {"address", "10.0.0.1"}}})},
+                  {"nodeName", "n1"},
+                  {"source", "local"},
+                  {"metadata", meta}})
+                .dump());
+  EXPECT_EQ(
+      EncodeThundernetesResponse(gs, "s-1"),
+      json({{"IPV4Address", "10.0.0.1"}, {"Ports", "7777:7001,7002:7002"}, {"SessionID", "s-1"}})
+          .dump());
+
+  core::GameServer bare;  // no labels, annotations, ports or address
+  bare.meta.name = "b";
+  EXPECT_EQ(EncodeAgonesAllocationResponse(bare),
+            json({{"gameServerName", "b"},
+                  {"ports", json::array()},
+                  {"address", ""},
+                  {"addresses", json::array()},
+                  {"nodeName", ""},
+                  {"source", "local"},
+                  {"metadata", {{"labels", json::object()}, {"annotations", json::object()}}}})
+                .dump());
 }
 
 TEST(Codec, Times) {
