@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
-  libboost1.81-dev libboost-json1.81-dev
+  libboost1.81-dev
   libyaml-cpp-dev nlohmann-json3-dev libsqlite3-dev
   libspdlog-dev libfmt-dev libcli11-dev libssl-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev

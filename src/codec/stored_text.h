@@ -1,5 +1,5 @@
 // The store's hot write, fast: a GameServer's metadata and status as JSON text,
-// built with Boost.JSON on a stack arena. It must equal
+// written directly (JsonWriter), without a document. It must equal
 // EncodeGameServer(gs, /*with_spec=*/false); tests/unit/codec_test.cc checks that.
 #pragma once
 

@@ -79,6 +79,9 @@ TEST(Codec, StoredGameServerRoundTrips) {
   gs.status.lists = {{"maps", {3, {"dust", "nuke"}}}};
   // The store's fast writer says exactly what the general encoder says.
   EXPECT_EQ(json::parse(StoredGameServerText(gs)), EncodeGameServer(gs, /*with_spec=*/false));
+  core::GameServer bare;  // every optional part absent
+  bare.meta.name = "bare";
+  EXPECT_EQ(json::parse(StoredGameServerText(bare)), EncodeGameServer(bare, /*with_spec=*/false));
   auto back = DecodeGameServer(EncodeGameServer(gs), Mode::kStored);
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_EQ(*back, gs);
