@@ -13,6 +13,9 @@ namespace {
 using core::Code;
 using core::Status;
 
+// The WAL's size, in pages, that wakes the checkpointer (SQLite's own default).
+constexpr int kCheckpointPages = 1000;
+
 struct Encoded {
   std::string body;
   std::optional<std::string> spec;  // nullopt: leave the stored spec as it is (or none)
@@ -124,10 +127,15 @@ core::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
                                                  std::to_string(store->schema_version()) +
                                                  "); upgrade Muster");
   if (Status s = store->Prepare(); !s.ok()) return s;
+  auto checkpointer = Checkpointer::Start(path, kCheckpointPages);
+  if (!checkpointer.ok()) return checkpointer.status();
+  store->checkpointer_ = std::move(*checkpointer);
+  store->checkpointer_->Watch(db);
   return store;
 }
 
 SqliteStore::~SqliteStore() {
+  checkpointer_.reset();
   for (sqlite3_stmt* st : {insert_, update_, update_spec_, delete_, begin_, commit_, rollback_})
     sqlite3_finalize(st);
   sqlite3_close(db_);

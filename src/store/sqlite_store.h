@@ -1,10 +1,12 @@
 // Store on a SQLite file in WAL mode, synchronous=FULL: a commit is on disk when
-// Commit returns. One connection, used only by the owner thread.
+// Commit returns. One connection writes, used by one thread at a time (the committer);
+// a Checkpointer copies the WAL into the database file on its own thread.
 #pragma once
 
 #include <memory>
 #include <string>
 
+#include "store/checkpointer.h"
 #include "store/store.h"
 
 struct sqlite3;
@@ -23,6 +25,8 @@ class SqliteStore : public Store {
   void Subscribe(ChangeFeedHandler handler) override { handlers_.push_back(std::move(handler)); }
 
   int schema_version() const;
+  // WAL checkpoints run so far (by the checkpointer thread; commits never run one).
+  long checkpoints() const { return checkpointer_->done(); }
 
  private:
   explicit SqliteStore(sqlite3* db) : db_(db) {}
@@ -33,6 +37,7 @@ class SqliteStore : public Store {
   core::Status Error(const std::string& what) const;
 
   sqlite3* db_;
+  std::unique_ptr<Checkpointer> checkpointer_;  // stopped before db_ closes
   sqlite3_stmt* insert_ = nullptr;
   sqlite3_stmt* update_ = nullptr;       // body only
   sqlite3_stmt* update_spec_ = nullptr;  // body and spec

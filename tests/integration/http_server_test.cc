@@ -1,5 +1,6 @@
 // The HTTP server and router on a real loopback socket: routes, path parameters,
 // auth, 404/405, the body limit, keep-alive.
+#include <atomic>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -32,12 +33,24 @@ class HttpServerTest : public ::testing::Test {
              r(JsonResponse(201, {{"size", size}}));
            }).detach();
          }},
+        {http::verb::put, "/later", Scope::kAdmin,
+         [this](const Request&, const Params&, Reply r) {
+           // Handed over from another thread, built on the connection's own thread.
+           std::thread([this, r] {
+             r.Later([this] {
+               return JsonResponse(200, {{"on_io_thread", std::this_thread::get_id() == io_id_}});
+             });
+           }).detach();
+         }},
     };
     router_ = std::make_unique<Router>(std::move(routes), &auth_);
     HttpServer::Options o;
     o.body_limit = 1000;
     server_ = HttpServer::Listen(io_, o, router_->AsHandler()).value();
-    thread_ = std::thread([this] { io_.run(); });
+    thread_ = std::thread([this] {
+      io_id_ = std::this_thread::get_id();
+      io_.run();
+    });
   }
   void TearDown() override {
     server_->Close();
@@ -57,6 +70,7 @@ class HttpServerTest : public ::testing::Test {
   std::unique_ptr<Router> router_;
   std::shared_ptr<HttpServer> server_;
   std::thread thread_;
+  std::atomic<std::thread::id> io_id_{};
 };
 
 TEST_F(HttpServerTest, RoutesParamsAndKeepAlive) {
@@ -69,6 +83,11 @@ TEST_F(HttpServerTest, RoutesParamsAndKeepAlive) {
     EXPECT_EQ(body["name"], "a b");
     EXPECT_EQ(body["q"], "x+y");
   }
+  auto later = c.Send(http::verb::put, "/later", "");
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(later->status, 200);
+  EXPECT_EQ(nlohmann::json::parse(later->body)["on_io_thread"], true);
+  EXPECT_EQ(later->headers.count("connection"), 0u) << "a keep-alive answer says nothing more";
   auto posted = c.Send(http::verb::post, "/things", "hello");
   ASSERT_TRUE(posted.ok());
   EXPECT_EQ(posted->status, 201);

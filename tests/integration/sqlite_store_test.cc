@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include "store/sqlite_store.h"
+#include "support/poll.h"
 
 namespace muster::store {
 namespace {
@@ -129,6 +130,34 @@ TEST_F(SqliteStoreTest, RefusesADatabaseFromANewerMuster) {
   auto again = SqliteStore::Open(path_);
   ASSERT_FALSE(again.ok());
   EXPECT_NE(again.status().message().find("newer Muster"), std::string::npos);
+}
+
+// The WAL is copied into the database file by the store's own checkpointer thread
+// (commits never run a checkpoint themselves): once the WAL passes 1,000 pages, the
+// main file grows while the store stays open, with no reader or writer asking.
+TEST_F(SqliteStoreTest, TheCheckpointerCopiesTheWalIntoTheDatabaseFile) {
+  auto store = Open();
+  const auto initial = std::filesystem::file_size(path_);
+  const std::string padding(2000, 'x');  // rows of ~2 KB: 3,000 of them pass 1,000 pages
+  for (int batch = 0; batch < 30; ++batch) {
+    std::vector<Change> changes;
+    for (int i = 0; i < 100; ++i) {
+      core::GameServer gs = Server("s-" + std::to_string(batch * 100 + i));
+      gs.meta.labels["padding"] = padding;
+      changes.push_back(Change::Put(gs));
+    }
+    ASSERT_TRUE(store->Commit(changes).ok());
+  }
+  EXPECT_TRUE(testing::PollUntil(
+      [&] {
+        return store->checkpoints() > 0 && std::filesystem::file_size(path_) > initial + 2'000'000;
+      },
+      std::chrono::seconds(20)))
+      << "checkpoints: " << store->checkpoints() << "; muster.db is "
+      << std::filesystem::file_size(path_) << " bytes";
+  auto snap = store->Load();
+  ASSERT_TRUE(snap.ok());
+  EXPECT_EQ(snap->gameservers.size(), 3000u);
 }
 
 }  // namespace

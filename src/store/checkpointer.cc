@@ -1,0 +1,64 @@
+#include "store/checkpointer.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+namespace muster::store {
+
+core::StatusOr<std::unique_ptr<Checkpointer>> Checkpointer::Start(const std::string& path,
+                                                                  int pages) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
+          SQLITE_OK ||
+      sqlite3_exec(db, "PRAGMA synchronous=FULL", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    std::string why = db ? sqlite3_errmsg(db) : "no memory";
+    sqlite3_close(db);
+    return core::Status(core::Code::kInternal, "sqlite checkpointer: open " + path + ": " + why);
+  }
+  std::unique_ptr<Checkpointer> c(new Checkpointer(db, pages));
+  c->thread_ = std::thread([self = c.get()] { self->Run(); });
+  return c;
+}
+
+Checkpointer::~Checkpointer() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_one();
+  thread_.join();
+  sqlite3_close(db_);
+}
+
+void Checkpointer::Watch(sqlite3* writer) { sqlite3_wal_hook(writer, &Checkpointer::OnWal, this); }
+
+int Checkpointer::OnWal(void* arg, sqlite3*, const char*, int pages) {
+  auto* self = static_cast<Checkpointer*>(arg);
+  if (pages < self->pages_ || self->running_.load(std::memory_order_relaxed)) return SQLITE_OK;
+  {
+    std::lock_guard lock(self->mu_);
+    self->due_ = true;
+  }
+  self->cv_.notify_one();
+  return SQLITE_OK;
+}
+
+void Checkpointer::Run() {
+  ::pthread_setname_np(::pthread_self(), "muster-ckpt");
+  std::unique_lock lock(mu_);
+  while (true) {
+    cv_.wait(lock, [this] { return due_ || stop_; });
+    if (stop_) return;
+    due_ = false;
+    running_ = true;
+    lock.unlock();
+    // PASSIVE: copies what it can without blocking the writer; the writer starts the WAL
+    // over once everything in it has been copied.
+    sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    running_ = false;
+    ++done_;
+    lock.lock();
+  }
+}
+
+}  // namespace muster::store
