@@ -96,14 +96,14 @@ bool DriveClosedLoop(const std::vector<int>& ports, Clock::time_point end,
       Conn& c = conns[i];
       if (c.fd < 0) continue;
       bool closed = false, bad = false;
+      // One read per wake-up unless it filled the chunk: epoll is level-triggered, so
+      // bytes left behind wake it again (a second read would mostly find nothing).
       for (;;) {
         const ssize_t got = ::read(c.fd, chunk, sizeof chunk);
         if (got > 0) c.buf.append(chunk, static_cast<size_t>(got));
-        if (got < 0 && errno == EAGAIN) break;
-        if (got <= 0) {
-          closed = true;
-          break;
-        }
+        if (got == static_cast<ssize_t>(sizeof chunk)) continue;
+        if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) closed = true;
+        break;
       }
       bool answered = false;
       while (auto a = TakeAnswer(c.buf, bad)) {
