@@ -181,9 +181,11 @@ void Controller::OnCommitDone(Batch& batch) {
     staged_.clear();
     for (auto& w : later) batch.waiters.push_back(std::move(w));
     Reload();
+  } else if (!staged_.empty() || !waiters_.empty()) {
+    Flush();  // the committer starts on the next batch while this one's waiters are answered
   }
   for (auto& w : batch.waiters) w(batch.status);
-  if (!staged_.empty() || !waiters_.empty()) Flush();
+  if (!staged_.empty() || !waiters_.empty()) Flush();  // what the waiters staged
 }
 
 void Controller::Reload() {
