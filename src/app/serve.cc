@@ -196,7 +196,8 @@ int RunServe(const ServeOptions& o) {
     std::cerr << "muster serve: " << token.status().message() << "\n";
     return 1;
   }
-  auto store = store::SqliteStore::Open(dir + "/muster.db");
+  auto store =
+      store::SqliteStore::Open(dir + "/muster.db", store::SqliteStore::SyncMode::kDeferred);
   if (!store.ok()) {
     std::cerr << "muster serve: " << store.status().message() << "\n";
     return 1;
@@ -204,9 +205,11 @@ int RunServe(const ServeOptions& o) {
 
   asio::io_context owner(1);      // the control loop: World, reconcilers, runtime
   asio::io_context committer(1);  // SQLite commits, one batch at a time
+  asio::io_context syncer(1);     // flushes the WAL while the next batch is written
   asio::io_context io;            // HTTP: management API and SDK endpoints
   auto owner_work = asio::make_work_guard(owner);
   auto committer_work = asio::make_work_guard(committer);
+  auto syncer_work = asio::make_work_guard(syncer);
   auto io_work = asio::make_work_guard(io);
 
   SystemClock clock;
@@ -224,6 +227,7 @@ int RunServe(const ServeOptions& o) {
   copts.node.address = o.address.empty() ? runtime::FirstNonLoopbackIPv4() : o.address;
   copts.game_ports = *ParseRange(o.game_ports);
   copts.sdk_ports = *ParseRange(o.sdk_ports);
+  copts.syncer = &syncer;
   control::Controller controller(owner, committer, **store, runtime, clock, runtime::PortInUse,
                                  copts);
   sdk::GsdkOptions gsdk{dir + "/gsdk", o.title_id, o.region, o.gsdk_heartbeat_ms};
@@ -240,6 +244,10 @@ int RunServe(const ServeOptions& o) {
   std::thread committer_thread([&] {
     ::pthread_setname_np(::pthread_self(), "muster-commit");
     committer.run();
+  });
+  std::thread syncer_thread([&] {
+    ::pthread_setname_np(::pthread_self(), "muster-sync");
+    syncer.run();
   });
   const int n_io = o.io_threads > 0
                        ? o.io_threads
@@ -260,6 +268,9 @@ int RunServe(const ServeOptions& o) {
     owner_thread.join();
     committer.stop();  // after the owner: a commit under way finishes first
     committer_thread.join();
+    syncer_work.reset();
+    syncer.stop();  // after the committer: a flush under way finishes first
+    syncer_thread.join();
     for (auto& t : io_threads) t.join();
   };
 

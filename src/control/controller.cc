@@ -31,18 +31,7 @@ Controller::Controller(boost::asio::io_context& owner, boost::asio::io_context& 
       sdk_ports_(options_.sdk_ports),
       health_timer_(owner),
       fleet_timer_(owner),
-      rng_(std::random_device{}()) {
-  // The feed runs on the committer thread: take what reconciling needs, hand it to the owner.
-  store_.Subscribe([this](const std::vector<Change>& committed) {
-    auto touched = std::make_shared<std::vector<Touched>>();
-    touched->reserve(committed.size());
-    for (const Change& c : committed) {
-      const auto* gs = std::get_if<GameServer>(&c.object);
-      touched->push_back({c.kind, c.name, gs ? gs->fleet : std::string()});
-    }
-    OnOwner([this, touched] { OnCommitted(*touched); });
-  });
-}
+      rng_(std::random_device{}()) {}
 
 Controller::~Controller() {
   health_timer_.cancel();
@@ -138,39 +127,87 @@ void Controller::StageFleet(core::Fleet fleet, Done on_durable) {
 
 // Group commit, pipelined: everything staged since the last commit goes to the
 // committer thread as one transaction, while this thread goes on serving and staging
-// the next batch. One commit is in flight at a time, so commits land in order.
+// the next batch. One batch is written at a time, so commits land in order; with a
+// syncer, the next batch is written while this one is flushed to disk.
 void Controller::Flush() {
   flush_scheduled_ = false;
   if (commit_in_flight_ || (staged_.empty() && waiters_.empty())) return;
   commit_in_flight_ = true;
+  ++unsynced_batches_;
   auto batch = std::make_shared<Batch>();
   batch->changes.swap(staged_);
   batch->waiters.swap(waiters_);
   batch->started = std::chrono::steady_clock::now();
   boost::asio::post(committer_, [this, batch] {
     auto t0 = std::chrono::steady_clock::now();
-    batch->status = store_.Commit(batch->changes);  // on success the change feed posts OnCommitted
+    batch->status = store_.Commit(batch->changes);
     batch->took = std::chrono::steady_clock::now() - t0;
-    OnOwner([this, batch] { OnCommitDone(*batch); });
+    batch->seq = written_seq_.load(std::memory_order_relaxed) + 1;
+    written_seq_.store(batch->seq, std::memory_order_release);
+    if (batch->status.ok()) {  // what reconciling needs, taken here, off the owner thread
+      batch->touched.reserve(batch->changes.size());
+      for (const Change& c : batch->changes) {
+        const auto* gs = std::get_if<GameServer>(&c.object);
+        batch->touched.push_back({c.kind, c.name, gs ? gs->fleet : std::string()});
+      }
+    }
+    if (!options_.syncer) return SyncAndFinish(batch);
+    OnOwner([this, ok = batch->status.ok()] { OnWritten(ok); });
+    boost::asio::post(*options_.syncer, [this, batch] { SyncAndFinish(batch); });
   });
 }
 
-void Controller::OnCommitDone(Batch& batch) {
+// One flush covers every batch written before it began: a batch that an earlier flush
+// covered needs none. Batches pass through here in order, so they complete in order.
+void Controller::SyncAndFinish(std::shared_ptr<Batch> batch) {
+  if (batch->status.ok() && synced_seq_ < batch->seq) {
+    const uint64_t covered = written_seq_.load(std::memory_order_acquire);
+    auto t0 = std::chrono::steady_clock::now();
+    core::Status s = store_.Sync();
+    batch->sync_took = std::chrono::steady_clock::now() - t0;
+    if (s.ok()) {
+      synced_seq_ = covered;
+    } else {
+      batch->status = s;
+      batch->sync_failed = true;
+    }
+  }
+  OnOwner([this, batch] { OnCommitDone(*batch); });
+}
+
+// The batch is written (not yet durable): the next one may be written. A failed write
+// holds the line until OnCommitDone has dealt with it.
+void Controller::OnWritten(bool ok) {
+  if (!ok) return;
   commit_in_flight_ = false;
+  if (!staged_.empty() || !waiters_.empty()) Flush();
+}
+
+void Controller::OnCommitDone(Batch& batch) {
+  --unsynced_batches_;
+  if (!options_.syncer) commit_in_flight_ = false;
   auto& st = commit_stats_;
   ++st.commits;
   st.changes += static_cast<long>(batch.changes.size());
   st.busy += batch.took;
+  st.syncing += batch.sync_took;
   auto now = std::chrono::steady_clock::now();
   if (now - st.since > std::chrono::seconds(5) && spdlog::should_log(spdlog::level::debug)) {
     double secs = std::chrono::duration<double>(now - st.since).count();
+    auto ms = [&](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
     spdlog::debug(
-        "commits: {:.0f}/s, {:.1f} changes each, {:.2f} ms each in SQLite; last round trip {:.2f} "
-        "ms",
-        st.commits / secs, double(st.changes) / st.commits,
-        std::chrono::duration<double, std::milli>(st.busy).count() / st.commits,
-        std::chrono::duration<double, std::milli>(now - batch.started).count());
+        "commits: {:.0f}/s, {:.1f} changes each, {:.2f} ms each writing, {:.2f} ms syncing; last "
+        "round trip {:.2f} ms",
+        st.commits / secs, double(st.changes) / st.commits, ms(st.busy) / st.commits,
+        ms(st.syncing) / st.commits, ms(now - batch.started));
     st = CommitStats{};
+  }
+  if (batch.sync_failed) {
+    // Linux may have dropped the pages it could not write: what the World holds can no
+    // longer be trusted to match the disk. Stop; a restart recovers what is on disk.
+    spdlog::critical("{}; stopping: the next start recovers what reached the disk",
+                     batch.status.message());
+    std::abort();
   }
   if (!batch.status.ok()) {
     spdlog::error("commit of {} changes failed: {}; reloading state from the store",
@@ -180,9 +217,12 @@ void Controller::OnCommitDone(Batch& batch) {
     later.swap(waiters_);
     staged_.clear();
     for (auto& w : later) batch.waiters.push_back(std::move(w));
+    commit_in_flight_ = false;
     Reload();
-  } else if (!staged_.empty() || !waiters_.empty()) {
-    Flush();  // the committer starts on the next batch while this one's waiters are answered
+  } else {
+    if (!options_.syncer && (!staged_.empty() || !waiters_.empty()))
+      Flush();  // the committer starts on the next batch while this one's waiters are answered
+    OnCommitted(batch.touched);
   }
   for (auto& w : batch.waiters) w(batch.status);
   if (!staged_.empty() || !waiters_.empty()) Flush();  // what the waiters staged

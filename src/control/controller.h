@@ -5,11 +5,13 @@
 // Threading: every public method may be called from any thread; it posts to the
 // owner thread. Callbacks run on the owner thread and must not block.
 //
-// Durability: a mutating call's callback runs only after its write is committed.
-// Writes staged while the owner thread works through its queue are committed
+// Durability: a mutating call's callback runs only after its write is committed and
+// synced. Writes staged while the owner thread works through its queue are committed
 // together in one transaction (group commit) by the committer thread, while the
-// owner thread goes on with the next batch; one commit is in flight at a time. The
-// change feed of each commit drives the next reconcile.
+// owner thread goes on with the next batch; one batch is written at a time. With a
+// syncer thread, the disk flush of one batch overlaps the writing of the next, and
+// one flush covers every batch written before it began. Each batch, once durable,
+// drives the next reconcile; batches complete in order.
 #pragma once
 
 #include <atomic>
@@ -77,6 +79,9 @@ struct ControllerOptions {
   core::PortRange sdk_ports{9400, 11399};
   std::chrono::milliseconds health_sweep{500};
   std::chrono::milliseconds fleet_coalesce{5};  // fleet reconciles wait this long to batch
+  // Run by one more thread, it calls Store::Sync while the committer writes the next
+  // batch (a store opened with deferred syncing). Null: the committer syncs each batch.
+  boost::asio::io_context* syncer = nullptr;
 };
 
 class Controller {
@@ -167,28 +172,33 @@ class Controller {
   void Stage(store::Change change, Done on_durable = nullptr);
   void StageServer(core::GameServer gs, Done on_durable = nullptr);
   void StageFleet(core::Fleet fleet, Done on_durable = nullptr);
-  struct Batch {
-    std::vector<store::Change> changes;
-    std::vector<Done> waiters;
-    core::Status status;
-    std::chrono::steady_clock::time_point started;
-    std::chrono::steady_clock::duration took{};
-  };
-  // Commit statistics, logged at debug level every few seconds.
-  struct CommitStats {
-    long commits = 0, changes = 0;
-    std::chrono::steady_clock::duration busy{};
-    std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now();
-  };
-  CommitStats commit_stats_;
   // What the change feed tells the owner thread about each committed change.
   struct Touched {
     store::Kind kind;
     std::string name;
     std::string fleet;  // a game server's fleet
   };
+  struct Batch {
+    std::vector<store::Change> changes;
+    std::vector<Done> waiters;
+    core::Status status;
+    bool sync_failed = false;  // written, but the disk did not flush it: fatal
+    uint64_t seq = 0;          // order of writing, from 1
+    std::vector<Touched> touched;
+    std::chrono::steady_clock::time_point started;
+    std::chrono::steady_clock::duration took{}, sync_took{};
+  };
+  // Commit statistics, logged at debug level every few seconds.
+  struct CommitStats {
+    long commits = 0, changes = 0;
+    std::chrono::steady_clock::duration busy{}, syncing{};
+    std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now();
+  };
+  CommitStats commit_stats_;
   void ScheduleFlush();
   void Flush();
+  void SyncAndFinish(std::shared_ptr<Batch> batch);  // on the syncer thread
+  void OnWritten(bool ok);
   void OnCommitDone(Batch& batch);
   // Runs `done` once everything staged so far is durable (at once if nothing is).
   void AfterDurable(Done done);
@@ -232,7 +242,10 @@ class Controller {
   std::vector<store::Change> staged_;
   std::vector<Done> waiters_;
   bool flush_scheduled_ = false;
-  bool commit_in_flight_ = false;
+  bool commit_in_flight_ = false;         // a batch is being written
+  int unsynced_batches_ = 0;              // flushed, not yet durable (answered in OnCommitDone)
+  std::atomic<uint64_t> written_seq_{0};  // the last batch written (committer thread)
+  uint64_t synced_seq_ = 0;               // the last batch known durable (syncer thread)
   bool reconcile_scheduled_ = false;
   bool fleet_reconcile_scheduled_ = false;
   std::set<std::string> dirty_fleets_;

@@ -32,8 +32,8 @@ std::string NewUuid(std::mt19937_64& rng) {
 }  // namespace
 
 void Controller::AfterDurable(Done done) {
-  if (staged_.empty() && !commit_in_flight_) return done(core::OkStatus());
-  waiters_.push_back(std::move(done));  // resolved by the next commit, which follows any in flight
+  if (staged_.empty() && unsynced_batches_ == 0) return done(core::OkStatus());
+  waiters_.push_back(std::move(done));  // resolved by the next batch, durable after any earlier
   ScheduleFlush();
 }
 

@@ -1,6 +1,11 @@
 #include "store/sqlite_store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <optional>
 
@@ -95,14 +100,17 @@ Change Change::Delete(Kind kind, std::string name, uint64_t expected_version) {
   return Change{Op::kDelete, kind, std::move(name), expected_version, {}};
 }
 
-core::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) {
+core::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
+                                                               SyncMode mode) {
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(
       path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   std::unique_ptr<SqliteStore> store(new SqliteStore(db));
   if (rc != SQLITE_OK) return store->Error("open " + path);
-  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
-                             "PRAGMA busy_timeout=5000", "PRAGMA foreign_keys=ON"}) {
+  const char* sync =
+      mode == SyncMode::kDeferred ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL";
+  for (const char* pragma :
+       {"PRAGMA journal_mode=WAL", sync, "PRAGMA busy_timeout=5000", "PRAGMA foreign_keys=ON"}) {
     if (Status s = store->Exec(pragma); !s.ok()) return s;
   }
   if (Status s = store->Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -127,6 +135,12 @@ core::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
                                                  std::to_string(store->schema_version()) +
                                                  "); upgrade Muster");
   if (Status s = store->Prepare(); !s.ok()) return s;
+  if (mode == SyncMode::kDeferred) {  // the WAL exists by now: the migrations read the schema
+    store->wal_fd_ = ::open((path + "-wal").c_str(), O_RDWR | O_CLOEXEC);
+    if (store->wal_fd_ < 0)
+      return Status(Code::kInternal,
+                    "cannot open " + path + "-wal to sync it: " + std::strerror(errno));
+  }
   auto checkpointer = Checkpointer::Start(path, kCheckpointPages);
   if (!checkpointer.ok()) return checkpointer.status();
   store->checkpointer_ = std::move(*checkpointer);
@@ -136,6 +150,7 @@ core::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
 
 SqliteStore::~SqliteStore() {
   checkpointer_.reset();
+  if (wal_fd_ >= 0) ::close(wal_fd_);
   for (sqlite3_stmt* st : {insert_, update_, update_spec_, delete_, begin_, commit_, rollback_})
     sqlite3_finalize(st);
   sqlite3_close(db_);
@@ -257,6 +272,13 @@ Status SqliteStore::Apply(Change& c) {
     return Status(Code::kAborted, std::string(kind) + " " + c.name +
                                       " was changed or removed since it was read (version " +
                                       std::to_string(c.expected_version) + ")");
+  return core::OkStatus();
+}
+
+Status SqliteStore::Sync() {
+  if (wal_fd_ < 0) return core::OkStatus();  // kInCommit: COMMIT synced
+  if (::fdatasync(wal_fd_) != 0)
+    return Status(Code::kInternal, std::string("fdatasync of the WAL: ") + std::strerror(errno));
   return core::OkStatus();
 }
 

@@ -1,6 +1,7 @@
-// Store on a SQLite file in WAL mode, synchronous=FULL: a commit is on disk when
-// Commit returns. One connection writes, used by one thread at a time (the committer);
-// a Checkpointer copies the WAL into the database file on its own thread.
+// Store on a SQLite file in WAL mode. A commit is on disk when Commit returns
+// (synchronous=FULL), or, with SyncMode::kDeferred, when a later Sync returns. One
+// connection writes, used by one thread at a time (the committer); Sync may run on
+// another; a Checkpointer copies the WAL into the database file on its own thread.
 #pragma once
 
 #include <memory>
@@ -16,12 +17,20 @@ namespace muster::store {
 
 class SqliteStore : public Store {
  public:
+  // kInCommit: each COMMIT fsyncs the WAL (synchronous=FULL). kDeferred: COMMIT only
+  // writes (synchronous=NORMAL) and Sync() fdatasyncs the WAL file, so a second thread
+  // can flush one batch while the next is written; the database stays consistent
+  // either way, and a commit counts as durable only once a Sync after it returned.
+  enum class SyncMode { kInCommit, kDeferred };
+
   // Opens (creating if needed) `path` and runs pending schema migrations.
-  static core::StatusOr<std::unique_ptr<SqliteStore>> Open(const std::string& path);
+  static core::StatusOr<std::unique_ptr<SqliteStore>> Open(const std::string& path,
+                                                           SyncMode mode = SyncMode::kInCommit);
   ~SqliteStore() override;
 
   core::StatusOr<Snapshot> Load() override;
   core::Status Commit(std::vector<Change>& changes) override;
+  core::Status Sync() override;
   void Subscribe(ChangeFeedHandler handler) override { handlers_.push_back(std::move(handler)); }
 
   int schema_version() const;
@@ -37,6 +46,7 @@ class SqliteStore : public Store {
   core::Status Error(const std::string& what) const;
 
   sqlite3* db_;
+  int wal_fd_ = -1;                             // kDeferred: the WAL file, for Sync
   std::unique_ptr<Checkpointer> checkpointer_;  // stopped before db_ closes
   sqlite3_stmt* insert_ = nullptr;
   sqlite3_stmt* update_ = nullptr;       // body only

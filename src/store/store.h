@@ -54,9 +54,17 @@ class Store {
 
   // Commits all changes or none. Aborted (naming the object) when a version
   // precondition fails; Internal when the disk does. On success each put's object
-  // carries its new version, the commit is durable, and every subscriber has been
-  // called with the batch before Commit returns. REQUIRES: the owner thread.
+  // carries its new version and every subscriber has been called with the batch
+  // before Commit returns. The commit is durable on return, unless the store defers
+  // syncing: then once a Sync() that began after it returns. REQUIRES: one thread
+  // at a time.
   virtual core::Status Commit(std::vector<Change>& changes) = 0;
+
+  // Makes every commit that has returned durable. May run on another thread while the
+  // next Commit writes (that is its point: the disk flush of one batch overlaps the
+  // writing of the next). Internal when the disk fails, after which nothing written
+  // since the last successful Sync can be trusted. A no-op for stores that sync in Commit.
+  virtual core::Status Sync() { return core::OkStatus(); }
 
   // The change feed. Handlers run on the committing thread, in commit order.
   virtual void Subscribe(ChangeFeedHandler handler) = 0;
