@@ -1,0 +1,204 @@
+// The controller's commit pipeline against a real SQLite store whose Sync is gated at
+// the seam: an allocation is answered only after the flush that covers it, and the
+// next batch is written while that flush is still under way.
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+
+#include "codec/json_codec.h"
+#include "control/controller.h"
+#include "store/sqlite_store.h"
+#include "support/poll.h"
+
+namespace muster::control {
+namespace {
+
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+
+// The real store, with Sync held at a gate the test opens.
+class GatedStore : public store::Store {
+ public:
+  explicit GatedStore(store::Store& inner) : inner_(inner) {}
+  core::StatusOr<store::Snapshot> Load() override { return inner_.Load(); }
+  core::Status Commit(std::vector<store::Change>& changes) override {
+    core::Status s = inner_.Commit(changes);
+    ++commits;
+    return s;
+  }
+  core::Status Sync() override {
+    std::unique_lock lock(mu_);
+    waiting = true;
+    cv_.wait(lock, [this] { return open_; });
+    waiting = false;
+    return inner_.Sync();
+  }
+  void Subscribe(store::ChangeFeedHandler h) override { inner_.Subscribe(std::move(h)); }
+  void SetOpen(bool open) {
+    {
+      std::lock_guard lock(mu_);
+      open_ = open;
+    }
+    cv_.notify_all();
+  }
+  std::atomic<int> commits{0};
+  std::atomic<bool> waiting{false};
+
+ private:
+  store::Store& inner_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = true;
+};
+
+// No processes: the test only registers servers that run elsewhere.
+class NoRuntime : public runtime::Runtime {
+ public:
+  core::StatusOr<runtime::ProcessInfo> Start(const runtime::LaunchSpec&) override {
+    return core::Status(core::Code::kFailedPrecondition, "no processes in this test");
+  }
+  bool Adopt(const std::string&, const runtime::ProcessInfo&) override { return false; }
+  void Stop(const std::string&, std::chrono::seconds) override {}
+  bool IsRunning(const std::string&) const override { return false; }
+  void SetExitHandler(ExitHandler) override {}
+  std::string ReadLogs(const std::string&, uint64_t) const override { return ""; }
+};
+
+class SteadyClock : public core::Clock {
+ public:
+  core::TimeMs Now() const override {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+};
+
+class ControllerSyncTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/muster-sync-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    sqlite_ = std::move(
+        store::SqliteStore::Open(dir_ + "/muster.db", store::SqliteStore::SyncMode::kDeferred)
+            .value());
+    gated_ = std::make_unique<GatedStore>(*sqlite_);
+    ControllerOptions o;
+    o.node.name = "n1";
+    o.syncer = &syncer_;
+    controller_ = std::make_unique<Controller>(
+        owner_, committer_, *gated_, runtime_, clock_, [](int, core::Protocol) { return false; },
+        o);
+    std::promise<core::Status> started;
+    asio::post(owner_, [&] { started.set_value(controller_->Start(nullptr)); });
+    for (auto* io : {&owner_, &committer_, &syncer_}) threads_.emplace_back([io] { io->run(); });
+    ASSERT_TRUE(started.get_future().get().ok());
+  }
+
+  void TearDown() override {
+    gated_->SetOpen(true);
+    for (auto* w : {&owner_work_, &committer_work_, &syncer_work_}) w->reset();
+    for (auto* io : {&owner_, &committer_, &syncer_}) io->stop();
+    for (auto& t : threads_) t.join();
+    controller_.reset();
+    sqlite_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void Register(const std::string& name, int port) {
+    nlohmann::json doc = {
+        {"apiVersion", "muster.dev/v1"},
+        {"kind", "GameServer"},
+        {"metadata", {{"name", name}}},
+        {"spec",
+         {{"external",
+           {{"address", "10.1.0.1"},
+            {"sdk", false},
+            {"ports", nlohmann::json::array({{{"name", "game"}, {"port", port}}})}}}}}};
+    std::promise<bool> applied;
+    controller_->ApplyGameServer(codec::DecodeGameServer(doc).value(),
+                                 [&](auto r) { applied.set_value(r.ok()); });
+    ASSERT_TRUE(applied.get_future().get());
+  }
+
+  std::string StateOf(const std::string& name) {
+    std::promise<std::string> state;
+    controller_->GetGameServer(name, [&](core::StatusOr<core::GameServer> r) {
+      state.set_value(r.ok() ? core::StateName(r->status.state) : "");
+    });
+    return state.get_future().get();
+  }
+
+  // Runs everything the owner thread has queued so far.
+  void DrainOwner() {
+    std::promise<void> done;
+    asio::post(owner_, [&] { done.set_value(); });
+    done.get_future().get();
+  }
+
+  std::string dir_;
+  asio::io_context owner_{1}, committer_{1}, syncer_{1};
+  asio::executor_work_guard<asio::io_context::executor_type> owner_work_ =
+      asio::make_work_guard(owner_);
+  asio::executor_work_guard<asio::io_context::executor_type> committer_work_ =
+      asio::make_work_guard(committer_);
+  asio::executor_work_guard<asio::io_context::executor_type> syncer_work_ =
+      asio::make_work_guard(syncer_);
+  std::unique_ptr<store::SqliteStore> sqlite_;
+  std::unique_ptr<GatedStore> gated_;
+  NoRuntime runtime_;
+  SteadyClock clock_;
+  std::unique_ptr<Controller> controller_;
+  std::vector<std::thread> threads_;
+};
+
+TEST_F(ControllerSyncTest, AnswersWaitForTheFlushAndTheNextBatchIsWrittenMeanwhile) {
+  Register("a", 7001);
+  Register("b", 7002);
+  ASSERT_TRUE(
+      testing::PollUntil([&] { return StateOf("a") == "Ready" && StateOf("b") == "Ready"; }, 10s));
+
+  gated_->SetOpen(false);
+  std::atomic<int> answered{0};
+  std::vector<std::string> order;
+  std::mutex order_mu;
+  auto allocate = [&](const std::string& session) {
+    core::AllocationRequest req;
+    req.session_id = session;
+    controller_->Allocate(req, [&, session](core::StatusOr<AllocationResult> r) {
+      ASSERT_TRUE(r.ok()) << r.status().message();
+      std::lock_guard lock(order_mu);
+      order.push_back(session);
+      ++answered;
+    });
+  };
+  const int before = gated_->commits;
+  allocate("s-1");
+  // The first batch is written and its flush is held at the gate.
+  ASSERT_TRUE(testing::PollUntil([&] { return gated_->commits > before && gated_->waiting; }, 10s));
+  DrainOwner();  // anything the write posted to the owner thread has run
+  EXPECT_EQ(answered, 0) << "answered before its flush";
+
+  // A second allocation is written while the first flush is still under way.
+  const int written = gated_->commits;
+  allocate("s-2");
+  ASSERT_TRUE(testing::PollUntil([&] { return gated_->commits > written; }, 10s))
+      << "the next batch waited for the flush";
+  DrainOwner();
+  EXPECT_EQ(answered, 0);
+
+  gated_->SetOpen(true);
+  ASSERT_TRUE(testing::PollUntil([&] { return answered == 2; }, 10s));
+  EXPECT_EQ(order, (std::vector<std::string>{"s-1", "s-2"})) << "batches complete in order";
+  EXPECT_EQ(StateOf("a"), "Allocated");
+  EXPECT_EQ(StateOf("b"), "Allocated");
+}
+
+}  // namespace
+}  // namespace muster::control
