@@ -472,7 +472,7 @@ void Controller::Finalize(const GameServer& gs) {
   sdk_ports_.ReleaseAll(name);
   if (sdk_) sdk_->Close(name);
   Change change = Change::Delete(store::Kind::kGameServer, name, gs.meta.version);
-  change.object = gs;  // lets the change feed name the fleet
+  change.object = gs;  // lets the durable batch name the fleet (Touched)
   world_.EraseServer(name);
   Stage(std::move(change));
 }

@@ -172,7 +172,7 @@ class Controller {
   void Stage(store::Change change, Done on_durable = nullptr);
   void StageServer(core::GameServer gs, Done on_durable = nullptr);
   void StageFleet(core::Fleet fleet, Done on_durable = nullptr);
-  // What the change feed tells the owner thread about each committed change.
+  // What a durable batch tells the owner thread about each change in it.
   struct Touched {
     store::Kind kind;
     std::string name;
