@@ -18,8 +18,11 @@ namespace {
 using core::Code;
 using core::Status;
 
-// The WAL's size, in pages, that wakes the checkpointer (SQLite's own default).
-constexpr int kCheckpointPages = 1000;
+// The WAL's size, in pages, that wakes the checkpointer. Smaller than SQLite's default
+// of 1,000: each checkpoint ends with an fsync of the database file that delays the
+// WAL's flushes queued behind it, and shorter ones did better in alternating runs
+// (docs/benchmarks.md: 250 against 100, 1,000 and 4,000).
+constexpr int kCheckpointPages = 250;
 
 struct Encoded {
   std::string body;
