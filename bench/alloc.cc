@@ -374,11 +374,13 @@ int main(int argc, char** argv) {
       auto t0 = Clock::now();
       std::vector<std::thread> registrars;
       std::atomic<int> failed{0};
-      for (int t = 0; t < 8; ++t) {
+      // Each registration waits for its durable commit: many in flight make big batches.
+      constexpr int kRegistrars = 32;
+      for (int t = 0; t < kRegistrars; ++t) {
         registrars.emplace_back([&, t] {
           auto hp = muster::api::ParseAddress(o.addr).value();
           muster::api::HttpClient c(hp.first, hp.second, o.token);
-          for (int i = t; i < o.pool; i += 8) {
+          for (int i = t; i < o.pool; i += kRegistrars) {
             json gs = muster::testing::ExternalServer("pool-" + std::to_string(i),
                                                       10000 + i % 50000, {{"pool", "bench"}});
             gs["spec"]["external"]["sdk"] = false;
