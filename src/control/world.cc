@@ -10,8 +10,8 @@ const core::Fleet* World::FindFleet(const std::string& name) const {
 }
 
 const core::GameServer* World::FindServer(const std::string& name) const {
-  auto it = servers_.find(name);
-  return it == servers_.end() ? nullptr : &it->second;
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : it->second;
 }
 
 std::vector<const core::GameServer*> World::ServersOf(const std::string& fleet) const {
@@ -33,7 +33,12 @@ void World::EraseFleet(const std::string& name) { fleets_.erase(name); }
 void World::PutServer(core::GameServer gs) {
   index_.Update(gs);
   std::string name = gs.meta.name;
-  core::GameServer& stored = servers_[name];
+  auto found = by_name_.find(name);
+  if (found == by_name_.end()) {
+    auto node = servers_.try_emplace(name).first;
+    found = by_name_.emplace(node->first, &node->second).first;
+  }
+  core::GameServer& stored = *found->second;
   IndexSessions(stored, false);
   stored = std::move(gs);
   IndexSessions(stored, true);
@@ -65,6 +70,7 @@ void World::EraseServer(const std::string& name) {
     }
   }
   IndexSessions(it->second, false);
+  by_name_.erase(it->first);
   servers_.erase(it);
   live_.erase(name);
   health_checked_.erase(name);
@@ -92,6 +98,7 @@ const core::GameServer* World::FindSession(const std::string& session_id) const 
 
 void World::Clear() {
   fleets_.clear();
+  by_name_.clear();
   servers_.clear();
   members_.clear();
   live_.clear();

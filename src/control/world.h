@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -61,10 +62,13 @@ class World {
 
  private:
   std::map<std::string, core::Fleet> fleets_;
-  std::map<std::string, core::GameServer> servers_;
+  std::map<std::string, core::GameServer> servers_;  // ordered: listings are by name
+  // The same servers by name in O(1), for the hot path; keys view servers_' own keys
+  // (map nodes stay put until erased, and an entry goes before its node).
+  std::unordered_map<std::string_view, core::GameServer*> by_name_;
   // fleet -> its servers, pointing into servers_ (map nodes stay put until erased).
   std::unordered_map<std::string, std::map<std::string, const core::GameServer*>> members_;
-  std::map<std::string, LiveState> live_;
+  std::unordered_map<std::string, LiveState> live_;
   core::AllocationIndex index_;
   std::unordered_map<std::string, const core::GameServer*> sessions_;
   void IndexSessions(const core::GameServer& gs, bool add);  // its session and joined ones
