@@ -57,7 +57,6 @@ std::string Serialize(const Response& res, bool keep_alive, bool chunked = false
   return out;
 }
 
-using Strand = asio::strand<asio::io_context::executor_type>;
 using SteadyClock = std::chrono::steady_clock;
 constexpr auto kIdleTimeout = std::chrono::seconds(300);  // idle keep-alive connections close
 

@@ -227,9 +227,8 @@ int RunServe(const ServeOptions& o) {
   copts.node.address = o.address.empty() ? runtime::FirstNonLoopbackIPv4() : o.address;
   copts.game_ports = *ParseRange(o.game_ports);
   copts.sdk_ports = *ParseRange(o.sdk_ports);
-  copts.syncer = &syncer;
-  control::Controller controller(owner, committer, **store, runtime, clock, runtime::PortInUse,
-                                 copts);
+  control::Controller controller(owner, committer, syncer, **store, runtime, clock,
+                                 runtime::PortInUse, copts);
   sdk::GsdkOptions gsdk{dir + "/gsdk", o.title_id, o.region, o.gsdk_heartbeat_ms};
   if (core::Status s = sdk::PrepareGsdkDir(gsdk); !s.ok()) {
     std::cerr << "muster serve: " << s.message() << "\n";

@@ -18,10 +18,12 @@ void Controller::OnOwner(F&& f) {
 }
 
 Controller::Controller(boost::asio::io_context& owner, boost::asio::io_context& committer,
-                       store::Store& store, runtime::Runtime& runtime, const core::Clock& clock,
-                       PortProbe probe, ControllerOptions options)
+                       boost::asio::io_context& syncer, store::Store& store,
+                       runtime::Runtime& runtime, const core::Clock& clock, PortProbe probe,
+                       ControllerOptions options)
     : owner_(owner),
       committer_(committer),
+      syncer_(syncer),
       store_(store),
       runtime_(runtime),
       clock_(clock),
@@ -127,8 +129,8 @@ void Controller::StageFleet(core::Fleet fleet, Done on_durable) {
 
 // Group commit, pipelined: everything staged since the last commit goes to the
 // committer thread as one transaction, while this thread goes on serving and staging
-// the next batch. One batch is written at a time, so commits land in order; with a
-// syncer, the next batch is written while this one is flushed to disk.
+// the next batch. One batch is written at a time, so commits land in order; the next
+// batch is written while the syncer flushes this one to disk.
 void Controller::Flush() {
   flush_scheduled_ = false;
   if (commit_in_flight_ || (staged_.empty() && waiters_.empty())) return;
@@ -151,9 +153,8 @@ void Controller::Flush() {
         batch->touched.push_back({c.kind, c.name, gs ? gs->fleet : std::string()});
       }
     }
-    if (!options_.syncer) return SyncAndFinish(batch);
     OnOwner([this, ok = batch->status.ok()] { OnWritten(ok); });
-    boost::asio::post(*options_.syncer, [this, batch] { SyncAndFinish(batch); });
+    boost::asio::post(syncer_, [this, batch] { SyncAndFinish(batch); });
   });
 }
 
@@ -185,7 +186,6 @@ void Controller::OnWritten(bool ok) {
 
 void Controller::OnCommitDone(Batch& batch) {
   --unsynced_batches_;
-  if (!options_.syncer) commit_in_flight_ = false;
   auto& st = commit_stats_;
   ++st.commits;
   st.changes += static_cast<long>(batch.changes.size());
@@ -220,8 +220,6 @@ void Controller::OnCommitDone(Batch& batch) {
     commit_in_flight_ = false;
     Reload();
   } else {
-    if (!options_.syncer && (!staged_.empty() || !waiters_.empty()))
-      Flush();  // the committer starts on the next batch while this one's waiters are answered
     OnCommitted(batch.touched);
   }
   for (auto& w : batch.waiters) w(batch.status);

@@ -8,9 +8,9 @@
 // Durability: a mutating call's callback runs only after its write is committed and
 // synced. Writes staged while the owner thread works through its queue are committed
 // together in one transaction (group commit) by the committer thread, while the
-// owner thread goes on with the next batch; one batch is written at a time. With a
-// syncer thread, the disk flush of one batch overlaps the writing of the next, and
-// one flush covers every batch written before it began. Each batch, once durable,
+// owner thread goes on with the next batch; one batch is written at a time. The
+// syncer thread's disk flush of one batch overlaps the writing of the next, and one
+// flush covers every batch written before it began. Each batch, once durable,
 // drives the next reconcile; batches complete in order.
 #pragma once
 
@@ -79,17 +79,16 @@ struct ControllerOptions {
   core::PortRange sdk_ports{9400, 11399};
   std::chrono::milliseconds health_sweep{500};
   std::chrono::milliseconds fleet_coalesce{5};  // fleet reconciles wait this long to batch
-  // Run by one more thread, it calls Store::Sync while the committer writes the next
-  // batch (a store opened with deferred syncing). Null: the committer syncs each batch.
-  boost::asio::io_context* syncer = nullptr;
 };
 
 class Controller {
  public:
   // `committer` is run by one other thread; it alone calls Store::Commit (after Start).
+  // `syncer` is run by one more; it calls Store::Sync while the committer writes the
+  // next batch (for a store that syncs in Commit, Sync costs nothing).
   Controller(boost::asio::io_context& owner, boost::asio::io_context& committer,
-             store::Store& store, runtime::Runtime& runtime, const core::Clock& clock,
-             PortProbe probe, ControllerOptions options);
+             boost::asio::io_context& syncer, store::Store& store, runtime::Runtime& runtime,
+             const core::Clock& clock, PortProbe probe, ControllerOptions options);
   ~Controller();
 
   // Loads the store, re-adopts running game servers, rebuilds the port registry,
@@ -197,7 +196,7 @@ class Controller {
   CommitStats commit_stats_;
   void ScheduleFlush();
   void Flush();
-  void SyncAndFinish(std::shared_ptr<Batch> batch);  // on the syncer thread
+  void SyncAndFinish(std::shared_ptr<Batch> batch);  // syncer thread
   void OnWritten(bool ok);
   void OnCommitDone(Batch& batch);
   // Runs `done` once everything staged so far is durable (at once if nothing is).
@@ -229,6 +228,7 @@ class Controller {
 
   boost::asio::io_context& owner_;
   boost::asio::io_context& committer_;
+  boost::asio::io_context& syncer_;
   store::Store& store_;
   runtime::Runtime& runtime_;
   const core::Clock& clock_;

@@ -66,7 +66,9 @@ class Store {
   // since the last successful Sync can be trusted. A no-op for stores that sync in Commit.
   virtual core::Status Sync() { return core::OkStatus(); }
 
-  // The change feed. Handlers run on the committing thread, in commit order.
+  // The change feed. Handlers run on the committing thread, in commit order, as Commit
+  // returns: with deferred syncing that is before the batch is durable. (The
+  // controller answers and reconciles from its own durable batches instead.)
   virtual void Subscribe(ChangeFeedHandler handler) = 0;
 };
 

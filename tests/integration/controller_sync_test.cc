@@ -91,10 +91,9 @@ class ControllerSyncTest : public ::testing::Test {
     gated_ = std::make_unique<GatedStore>(*sqlite_);
     ControllerOptions o;
     o.node.name = "n1";
-    o.syncer = &syncer_;
     controller_ = std::make_unique<Controller>(
-        owner_, committer_, *gated_, runtime_, clock_, [](int, core::Protocol) { return false; },
-        o);
+        owner_, committer_, syncer_, *gated_, runtime_, clock_,
+        [](int, core::Protocol) { return false; }, o);
     std::promise<core::Status> started;
     asio::post(owner_, [&] { started.set_value(controller_->Start(nullptr)); });
     for (auto* io : {&owner_, &committer_, &syncer_}) threads_.emplace_back([io] { io->run(); });
