@@ -18,6 +18,15 @@ const std::vector<Migration>& Migrations() {
        "ALTER TABLE objects ADD COLUMN spec TEXT;"  // NULL for kinds without a spec
        "UPDATE objects SET spec = json_extract(body, '$.spec'), body = json_remove(body, '$.spec')"
        "  WHERE json_type(body, '$.spec') = 'object';"},
+      {3, "specs table: specs out of the objects rows, so a status write rewrites a small row",
+       "CREATE TABLE specs ("
+       "  kind TEXT NOT NULL,"
+       "  name TEXT NOT NULL,"
+       "  spec TEXT NOT NULL,"  // JSON; written with the object, removed with it
+       "  PRIMARY KEY (kind, name)"
+       ") WITHOUT ROWID;"
+       "INSERT INTO specs SELECT kind, name, spec FROM objects WHERE spec IS NOT NULL;"
+       "ALTER TABLE objects DROP COLUMN spec;"},
   };
   return kMigrations;
 }

@@ -29,7 +29,7 @@ struct Encoded {
   std::optional<std::string> spec;  // nullopt: leave the stored spec as it is (or none)
 };
 
-// The text to store. The spec goes in its own column; a GameServer update leaves it be.
+// The text to store. The spec goes in its own table; a GameServer update leaves it be.
 Encoded EncodeBody(const Change& c) {
   auto split = [](codec::json j) {
     Encoded e;
@@ -154,7 +154,8 @@ core::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
 SqliteStore::~SqliteStore() {
   checkpointer_.reset();
   if (wal_fd_ >= 0) ::close(wal_fd_);
-  for (sqlite3_stmt* st : {insert_, update_, update_spec_, delete_, begin_, commit_, rollback_})
+  for (sqlite3_stmt* st :
+       {insert_, update_, delete_, put_spec_, delete_spec_, begin_, commit_, rollback_})
     sqlite3_finalize(st);
   sqlite3_close(db_);
 }
@@ -175,13 +176,12 @@ Status SqliteStore::Prepare() {
     sqlite3_stmt** st;
     const char* sql;
   } stmts[] = {
-      {&insert_, "INSERT INTO objects(kind, name, version, body, spec) VALUES(?1, ?2, ?3, ?4, ?6)"},
+      {&insert_, "INSERT INTO objects(kind, name, version, body) VALUES(?1, ?2, ?3, ?4)"},
       {&update_,
        "UPDATE objects SET version = ?3, body = ?4 WHERE kind = ?1 AND name = ?2 AND version = ?5"},
-      {&update_spec_,
-       "UPDATE objects SET version = ?3, body = ?4, spec = ?6 WHERE kind = ?1 AND name = ?2 AND "
-       "version = ?5"},
       {&delete_, "DELETE FROM objects WHERE kind = ?1 AND name = ?2 AND version = ?3"},
+      {&put_spec_, "INSERT OR REPLACE INTO specs(kind, name, spec) VALUES(?1, ?2, ?3)"},
+      {&delete_spec_, "DELETE FROM specs WHERE kind = ?1 AND name = ?2"},
       {&begin_, "BEGIN IMMEDIATE"},
       {&commit_, "COMMIT"},
       {&rollback_, "ROLLBACK"},
@@ -211,7 +211,8 @@ core::StatusOr<Snapshot> SqliteStore::Load() {
   Snapshot snap;
   sqlite3_stmt* st = nullptr;
   if (sqlite3_prepare_v2(db_,
-                         "SELECT kind, name, version, body, spec FROM objects ORDER BY kind, name",
+                         "SELECT kind, name, version, body, spec FROM objects LEFT JOIN specs "
+                         "USING (kind, name) ORDER BY kind, name",
                          -1, &st, nullptr) != SQLITE_OK)
     return Error("load");
   int rc;
@@ -249,6 +250,16 @@ core::StatusOr<Snapshot> SqliteStore::Load() {
 
 Status SqliteStore::Apply(Change& c) {
   const char* kind = KindName(c.kind);
+  auto bind_key = [&](sqlite3_stmt* st) {
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, c.name.data(), static_cast<int>(c.name.size()), SQLITE_STATIC);
+  };
+  auto run = [&](sqlite3_stmt* st) {
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+  };
   sqlite3_stmt* st;
   Encoded enc;
   if (c.op == Change::Op::kDelete) {
@@ -256,18 +267,13 @@ Status SqliteStore::Apply(Change& c) {
     sqlite3_bind_int64(st, 3, static_cast<sqlite3_int64>(c.expected_version));
   } else {
     enc = EncodeBody(c);
-    st = c.expected_version == 0 ? insert_ : enc.spec ? update_spec_ : update_;
+    st = c.expected_version == 0 ? insert_ : update_;
     sqlite3_bind_int64(st, 3, static_cast<sqlite3_int64>(c.expected_version + 1));
     sqlite3_bind_text(st, 4, enc.body.data(), static_cast<int>(enc.body.size()), SQLITE_STATIC);
-    if (st != insert_) sqlite3_bind_int64(st, 5, static_cast<sqlite3_int64>(c.expected_version));
-    if (enc.spec)
-      sqlite3_bind_text(st, 6, enc.spec->data(), static_cast<int>(enc.spec->size()), SQLITE_STATIC);
+    if (st == update_) sqlite3_bind_int64(st, 5, static_cast<sqlite3_int64>(c.expected_version));
   }
-  sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, c.name.data(), static_cast<int>(c.name.size()), SQLITE_STATIC);
-  int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  sqlite3_clear_bindings(st);
+  bind_key(st);
+  int rc = run(st);
   if (rc == SQLITE_CONSTRAINT)
     return Status(Code::kAborted, std::string(kind) + " " + c.name + " already exists");
   if (rc != SQLITE_DONE) return Error("write");
@@ -275,6 +281,16 @@ Status SqliteStore::Apply(Change& c) {
     return Status(Code::kAborted, std::string(kind) + " " + c.name +
                                       " was changed or removed since it was read (version " +
                                       std::to_string(c.expected_version) + ")");
+  // The spec row follows its object: written with it, removed with it.
+  if (c.op == Change::Op::kDelete) {
+    bind_key(delete_spec_);
+    if (run(delete_spec_) != SQLITE_DONE) return Error("write");
+  } else if (enc.spec) {
+    bind_key(put_spec_);
+    sqlite3_bind_text(put_spec_, 3, enc.spec->data(), static_cast<int>(enc.spec->size()),
+                      SQLITE_STATIC);
+    if (run(put_spec_) != SQLITE_DONE) return Error("write");
+  }
   return core::OkStatus();
 }
 

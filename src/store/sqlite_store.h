@@ -49,9 +49,10 @@ class SqliteStore : public Store {
   int wal_fd_ = -1;                             // kDeferred: the WAL file, for Sync
   std::unique_ptr<Checkpointer> checkpointer_;  // stopped before db_ closes
   sqlite3_stmt* insert_ = nullptr;
-  sqlite3_stmt* update_ = nullptr;       // body only
-  sqlite3_stmt* update_spec_ = nullptr;  // body and spec
+  sqlite3_stmt* update_ = nullptr;
   sqlite3_stmt* delete_ = nullptr;
+  sqlite3_stmt* put_spec_ = nullptr;  // specs live in their own table (migration 3)
+  sqlite3_stmt* delete_spec_ = nullptr;
   sqlite3_stmt* begin_ = nullptr;
   sqlite3_stmt* commit_ = nullptr;
   sqlite3_stmt* rollback_ = nullptr;

@@ -120,6 +120,73 @@ TEST_F(SqliteStoreTest, MigrationsRunOnceAndUseWal) {
   EXPECT_TRUE(std::filesystem::exists(path_ + "-wal"));
 }
 
+// A database written before migration 3 (specs in a column of `objects`) opens with its
+// specs moved to their own table, and loads the same servers.
+TEST_F(SqliteStoreTest, ASchema2DatabaseMovesItsSpecsToTheirOwnTable) {
+  std::string body, spec;
+  {  // the stored text of one server, taken from a current database
+    auto store = Open();
+    std::vector<Change> batch = {Change::Put(Server("a"))};
+    ASSERT_TRUE(store->Commit(batch).ok());
+  }
+  auto query = [](const std::string& path, const std::string& sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql;
+    std::string out;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+      out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+  };
+  body = query(path_, "SELECT body FROM objects WHERE name = 'a'");
+  spec = query(path_, "SELECT spec FROM specs WHERE name = 'a'");
+  ASSERT_FALSE(body.empty());
+  ASSERT_NE(spec.find("containers"), std::string::npos);
+
+  const std::string old_path = dir_ + "/old.db";  // schema 2, built by hand
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(old_path.c_str(), &db), SQLITE_OK);
+  std::string sql =
+      "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL,"
+      " applied_at TEXT NOT NULL DEFAULT (datetime('now')));";
+  for (int i = 0; i < 2; ++i)
+    sql += Migrations()[i].sql + std::string("INSERT INTO schema_migrations VALUES(") +
+           std::to_string(i + 1) + ", 'm', datetime('now'));";
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT INTO objects VALUES('GameServer', 'a', 7, ?1, ?2)", -1,
+                               &st, nullptr),
+            SQLITE_OK);
+  sqlite3_bind_text(st, 1, body.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 2, spec.c_str(), -1, SQLITE_TRANSIENT);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_DONE);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+
+  auto store = SqliteStore::Open(old_path);
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  EXPECT_EQ((*store)->schema_version(), 3);
+  auto snap = (*store)->Load();
+  ASSERT_TRUE(snap.ok());
+  ASSERT_EQ(snap->gameservers.size(), 1u);
+  EXPECT_EQ(snap->gameservers[0].meta.version, 7u);
+  EXPECT_EQ(snap->gameservers[0].spec->containers, 1);
+  EXPECT_EQ(snap->gameservers[0].spec->pod_template_json, Server("a").spec->pod_template_json);
+  EXPECT_EQ(snap->gameservers[0].status.pid, 77);
+  EXPECT_EQ(query(old_path, "SELECT spec FROM specs WHERE name = 'a'"), spec);
+  EXPECT_EQ(
+      query(old_path, "SELECT COUNT(*) FROM pragma_table_info('objects') WHERE name = 'spec'"),
+      "0");
+
+  // Deleting the server removes its spec row too.
+  std::vector<Change> del = {Change::Delete(Kind::kGameServer, "a", 7)};
+  ASSERT_TRUE((*store)->Commit(del).ok());
+  EXPECT_EQ(query(old_path, "SELECT COUNT(*) FROM specs"), "0");
+}
+
 TEST_F(SqliteStoreTest, RefusesADatabaseFromANewerMuster) {
   { auto store = Open(); }
   sqlite3* db = nullptr;
