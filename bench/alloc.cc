@@ -15,8 +15,12 @@
 // BENCH_LOG=debug also prints Muster's log at the end (commit rates and batch sizes).
 //
 // Prints throughput, latency percentiles, 429s, errors and duplicates (a server
-// handed out again before it was handed back). One load client shares the 2 cores
-// with Muster: the numbers include that cost.
+// handed out again before it was handed back), and under "cpu" the CPU time per
+// allocation over the run: the machine's, and each thread's of Muster and of this
+// generator (bench/cpu_sample.h). One load client shares the 2 cores with Muster: the
+// numbers include that cost.
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -36,6 +40,7 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
+#include "cpu_sample.h"
 #include "support/muster_process.h"
 #include "support/poll.h"
 #include "support/raw_http.h"
@@ -148,7 +153,9 @@ class Load {
     elapsed_ = std::chrono::duration<double>(Clock::now() - started_).count();
   }
 
-  void Report() {
+  long allocations() const { return stats_.ok; }
+
+  void Report(const json& cpu) {
     auto& l = stats_.latencies_ms;
     std::sort(l.begin(), l.end());
     auto pct = [&](double p) {
@@ -169,7 +176,8 @@ class Load {
                 {"errors", stats_.errors},
                 {"duplicates", stats_.duplicates},
                 {"returns", stats_.returns},
-                {"return_errors", stats_.return_errors}};
+                {"return_errors", stats_.return_errors},
+                {"cpu", cpu}};
     std::cout << out.dump() << std::endl;
   }
 
@@ -429,8 +437,11 @@ int main(int argc, char** argv) {
   std::cerr << "pool: " << sdk_ports.size() << " servers\n";
   asio::io_context io(1);
   Load load(io, o, hp.first, hp.second, build_id, std::move(sdk_ports), std::move(by_game_port));
+  std::vector<int> watched = {::getpid()};
+  if (own) watched.push_back(own->serve_pid());
+  const auto cpu_before = muster::bench::CpuSample::Take(watched);
   load.Run();
-  load.Report();
+  load.Report(muster::bench::CpuSample::Take(watched).Since(cpu_before, load.allocations()));
   if (own) {  // resident memory of the control plane with the whole pool tracked
     if (getenv("BENCH_LOG")) std::cerr << own->ServeLog();
     std::ifstream in("/proc/" + std::to_string(own->serve_pid()) + "/status");
