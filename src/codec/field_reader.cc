@@ -1,5 +1,7 @@
 #include "codec/field_reader.h"
 
+#include <algorithm>
+
 namespace muster::codec {
 
 FieldReader::FieldReader(const json* value, std::string path, std::vector<FieldError>* errors)
@@ -10,14 +12,25 @@ FieldReader::FieldReader(const json* value, std::string path, std::vector<FieldE
   }
 }
 
-bool FieldReader::present(const char* key) const {
-  return value_ != nullptr && value_->contains(key) && !(*value_)[key].is_null();
+const json* FieldReader::Find(const char* key) const {
+  if (value_ == nullptr) return nullptr;
+  auto it = value_->find(key);
+  return it == value_->end() || it->is_null() ? nullptr : &*it;
+}
+
+bool FieldReader::present(const char* key) const { return Find(key) != nullptr; }
+
+void FieldReader::Ignore(const char* key) {
+  if (!Seen(key)) seen_.emplace_back(key);
+}
+
+bool FieldReader::Seen(std::string_view key) const {
+  return std::find(seen_.begin(), seen_.end(), key) != seen_.end();
 }
 
 const json* FieldReader::Get(const char* key) {
-  seen_.insert(key);
-  if (!present(key)) return nullptr;
-  return &(*value_)[key];
+  Ignore(key);
+  return Find(key);
 }
 
 const json* FieldReader::Raw(const char* key) { return Get(key); }
@@ -120,7 +133,7 @@ void FieldReader::Array(const char* key,
 void FieldReader::RejectUnknown() {
   if (value_ == nullptr) return;
   for (const auto& [k, v] : value_->items()) {
-    if (seen_.count(k) == 0) Error(PathOf(k.c_str()), "unknown field \"" + k + "\"");
+    if (!Seen(k)) Error(PathOf(k.c_str()), "unknown field \"" + k + "\"");
   }
 }
 

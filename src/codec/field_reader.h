@@ -4,8 +4,8 @@
 
 #include <functional>
 #include <optional>
-#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -38,7 +38,7 @@ class FieldReader {
   // The raw value, if present (marks the key as known).
   const json* Raw(const char* key);
   // Accepts the key without reading it.
-  void Ignore(const char* key) { seen_.insert(key); }
+  void Ignore(const char* key);
   // Reports every key that was neither read nor ignored. Call once, after reading.
   void RejectUnknown();
 
@@ -49,11 +49,13 @@ class FieldReader {
   }
 
  private:
-  const json* Get(const char* key);
+  const json* Get(const char* key);         // marks `key` read
+  const json* Find(const char* key) const;  // the value, unless absent or null
+  bool Seen(std::string_view key) const;
   const json* value_;
   std::string path_;
   std::vector<FieldError>* errors_;
-  std::set<std::string> seen_;
+  std::vector<std::string> seen_;  // a handful of keys: a scan beats a tree
 };
 
 }  // namespace muster::codec
