@@ -359,6 +359,7 @@ int main(int argc, char** argv) {
     own = std::make_unique<muster::testing::MusterProcess>(
         muster::testing::ServeConfig{"30000-31999", "32000-35999", serve_args});
     if (!own->Start()) return 1;
+    own->StopOnSignals();  // Ctrl-C or `| head` must not leave the server running
     o.addr = own->addr();
     o.token = own->token();
     if (o.mode == "handback") {

@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   for (int run = 1; run <= runs; ++run) {
     MusterProcess muster({"30000-31999", "32000-35999", {"--log-level", "warn"}});
     if (!muster.Start()) return 1;
+    muster.StopOnSignals();
     json fleet = EchoFleet("bench", replicas);
     fleet["spec"]["template"]["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"] =
         "2000";

@@ -140,6 +140,7 @@ int main(int argc, char** argv) {
     serve_args.insert(serve_args.end(), {"--io-threads", std::to_string(o.io_threads)});
   muster::testing::MusterProcess muster({"36000-36999", "37000-39999", serve_args});
   if (!muster.Start()) return 1;
+  muster.StopOnSignals();
   const double before = RssKiB(muster.serve_pid());
 
   std::cerr << "registering " << o.servers << " game servers with SDK endpoints...\n";

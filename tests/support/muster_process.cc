@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -70,7 +71,22 @@ int Spawn(const std::vector<std::string>& argv, const std::string& out_path,
   return rc == 0 ? pid : -1;
 }
 
+std::atomic<int> stop_on_signal_pid{0};
+
+extern "C" void StopServeAndDie(int sig) {
+  const int pid = stop_on_signal_pid.load();
+  if (pid > 0) ::kill(pid, SIGTERM);
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
 }  // namespace
+
+void MusterProcess::StopOnSignals() const {
+  stop_on_signal_pid.store(pid_);
+  ::signal(SIGPIPE, SIG_IGN);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::signal(sig, StopServeAndDie);
+}
 
 MusterProcess::MusterProcess(ServeConfig config) : config_(std::move(config)) {
   const char* tmp = std::getenv("TMPDIR");  // honoured, as mkdtemp(3) users do

@@ -35,6 +35,12 @@ class MusterProcess {
   bool Start();
   // SIGKILL of `muster serve` only; its game servers keep running.
   void Kill9();
+  // For programs run by hand (the benchmarks): SIGINT, SIGTERM and SIGHUP first send
+  // this serve SIGTERM (it runs with --stop-on-exit, so its game servers stop too), then
+  // end the program as the signal would; SIGPIPE is ignored, so that `| head` ends the
+  // program by its normal exit, which stops the serve as well. The data dir stays.
+  // Covers the last serve it was called for.
+  void StopOnSignals() const;
   int serve_pid() const { return pid_; }
 
   const std::string& data_dir() const { return dir_; }
