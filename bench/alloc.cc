@@ -2,6 +2,7 @@
 //
 //   build/bin/bench_alloc [--mode handback|registered] [--door native|agones|thundernetes]
 //                         [--connections 64] [--seconds 10] [--pool N] [--io-threads N]
+//   (--help lists the flags and their defaults)
 //
 // It starts its own `muster serve` (fresh data dir). N keep-alive connections allocate
 // as fast as the answers come. Two ways to sustain a run, as issue #3 allows:
@@ -34,6 +35,7 @@
 #include <thread>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast/core.hpp>
@@ -313,37 +315,32 @@ class Load {
 
 int main(int argc, char** argv) {
   Options o;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string k = argv[i], v = argv[i + 1];
-    if (k == "--mode")
-      o.mode = v;
-    else if (k == "--door")
-      o.door = v;
-    else if (k == "--connections")
-      o.connections = std::stoi(v);
-    else if (k == "--seconds")
-      o.seconds = std::stod(v);
-    else if (k == "--pool")
-      o.pool = std::stoi(v);
-    else if (k == "--addr")
-      o.addr = v;
-    else if (k == "--token")
-      o.token = v;
-    else if (k == "--io-threads")
-      o.io_threads = std::stoi(v);
-    else {
-      std::cerr << "unknown flag " << k << "\n";
-      return 2;
-    }
-  }
-  if (o.door != "native" && o.door != "agones" && o.door != "thundernetes") {
-    std::cerr << "--door must be native, agones or thundernetes\n";
-    return 2;
-  }
-  if (o.mode != "handback" && o.mode != "registered") {
-    std::cerr << "--mode must be handback or registered\n";
-    return 2;
-  }
+  CLI::App app{
+      "Allocation load: N keep-alive connections allocate from a muster serve it starts "
+      "(or --addr), and it prints throughput, latency, errors, duplicates and CPU per "
+      "allocation as JSON"};
+  app.add_option("--mode", o.mode,
+                 "handback: a fleet of echo processes, each allocated server handed back; "
+                 "registered: process-less servers, each allocated once")
+      ->check(CLI::IsMember({"handback", "registered"}))
+      ->capture_default_str();
+  app.add_option("--door", o.door, "The allocation API to drive")
+      ->check(CLI::IsMember({"native", "agones", "thundernetes"}))
+      ->capture_default_str();
+  app.add_option("--connections", o.connections, "Concurrent keep-alive connections")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--seconds", o.seconds, "Length of the measured run")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--pool", o.pool,
+                 "Servers to allocate from (default: 1000 handback, 100000 registered)")
+      ->check(CLI::Range(1, 10000000));
+  app.add_option("--addr", o.addr, "HOST:PORT of a running muster serve (default: start one)");
+  app.add_option("--token", o.token, "Its API token, with --addr");
+  app.add_option("--io-threads", o.io_threads, "--io-threads of the muster serve it starts")
+      ->check(CLI::NonNegativeNumber);
+  CLI11_PARSE(app, argc, argv);
   if (o.mode == "registered" && o.door == "thundernetes") {
     std::cerr << "the thundernetes door allocates by a fleet's buildID: use --mode handback\n";
     return 2;

@@ -2,13 +2,15 @@
 // the real `muster serve` binary and real muster-echo processes.
 //
 //   build/bin/bench_scaleup [--replicas 1000] [--runs 3]
+//   (--help lists the flags and their defaults)
 //
 // Prints one JSON line per run and a summary; docs/benchmarks.md records results.
 #include <chrono>
-#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <string>
+
+#include <CLI/CLI.hpp>
 
 #include "support/muster_process.h"
 #include "support/poll.h"
@@ -28,12 +30,16 @@ double RssMiB(int pid) {
 
 int main(int argc, char** argv) {
   int replicas = 1000, runs = 3;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--replicas"))
-      replicas = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--runs"))
-      runs = std::atoi(argv[i + 1]);
-  }
+  CLI::App app{
+      "Scale-up: time from applying an echo fleet to a muster serve it starts until "
+      "every replica is Ready; prints a JSON line per run and a summary"};
+  app.add_option("--replicas", replicas, "Replicas of the fleet")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--runs", runs, "Runs, each on a fresh muster serve")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
   double best = 1e9, total = 0;
   for (int run = 1; run <= runs; ++run) {
     MusterProcess muster({"30000-31999", "32000-35999", {"--log-level", "warn"}});

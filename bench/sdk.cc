@@ -3,6 +3,7 @@
 //
 //   build/bin/bench_sdk [--transport grpc|rest|both] [--servers 200] [--clients 16] [--seconds 10]
 //                       [--io-threads N]
+//   (--help lists the flags and their defaults)
 //
 // It starts its own `muster serve` and registers --servers process-less game servers
 // with SDK endpoints (each gets its own gRPC and HTTP SDK port, as a real one does).
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "agones/sdk.grpc.pb.h"
@@ -111,29 +113,24 @@ double Percentile(std::vector<double>& v, double p) {
 
 int main(int argc, char** argv) {
   Options o;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string k = argv[i], v = argv[i + 1];
-    if (k == "--transport")
-      o.transport = v;
-    else if (k == "--servers")
-      o.servers = std::stoi(v);
-    else if (k == "--clients")
-      o.clients = std::stoi(v);
-    else if (k == "--seconds")
-      o.seconds = std::stod(v);
-    else if (k == "--io-threads")
-      o.io_threads = std::stoi(v);
-    else {
-      std::cerr << "unknown flag " << k << "\n";
-      return 2;
-    }
-  }
-  if ((o.transport != "grpc" && o.transport != "rest" && o.transport != "both") || o.servers < 1 ||
-      o.clients < 1) {
-    std::cerr << "usage: bench_sdk [--transport grpc|rest|both] [--servers N] [--clients N] "
-                 "[--seconds S]\n";
-    return 2;
-  }
+  CLI::App app{
+      "SDK load: clients send health pings to game servers registered on a muster serve "
+      "it starts, and it prints memory per game server and pings per second as JSON"};
+  app.add_option("--transport", o.transport, "grpc streams, rest requests, or both at once")
+      ->check(CLI::IsMember({"grpc", "rest", "both"}))
+      ->capture_default_str();
+  app.add_option("--servers", o.servers, "Process-less game servers with SDK endpoints")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--clients", o.clients, "Load clients, each on one server's SDK port")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--seconds", o.seconds, "Length of the measured run")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--io-threads", o.io_threads, "--io-threads of the muster serve it starts")
+      ->check(CLI::NonNegativeNumber);
+  CLI11_PARSE(app, argc, argv);
 
   std::vector<std::string> serve_args = {"--log-level", "warn"};
   if (o.io_threads > 0)
