@@ -1,5 +1,6 @@
 #include "codec/json_codec.h"
 
+#include <algorithm>
 #include <ctime>
 #include <functional>
 #include <set>
@@ -263,8 +264,16 @@ void DecodeGameServerStatus(const json& s, core::GameServerStatus& st) {
       core::ParseState(s.value("state", "Creating")).value_or(core::GameServerState::kCreating);
   st.node = s.value("nodeName", "");
   st.address = s.value("address", "");
-  if (s.contains("ports"))
-    for (const json& p : s["ports"]) st.ports.push_back({p.value("name", ""), p.value("port", 0)});
+  if (s.contains("ports")) {  // as stored: replaces what a registered server's spec implied
+    st.ports.clear();
+    for (const json& p : s["ports"]) {
+      core::AssignedPort port{p.value("name", ""), p.value("port", 0)};
+      // An earlier Muster doubled a registered server's ports on restart and stored them
+      // so at the server's next write: each is read once.
+      if (std::find(st.ports.begin(), st.ports.end(), port) == st.ports.end())
+        st.ports.push_back(std::move(port));
+    }
+  }
   if (s.contains("sdkPorts")) {
     st.sdk_grpc_port = s["sdkPorts"].value("grpc", 0);
     st.sdk_http_port = s["sdkPorts"].value("http", 0);

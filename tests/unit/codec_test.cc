@@ -87,6 +87,36 @@ TEST(Codec, StoredGameServerRoundTrips) {
   EXPECT_EQ(*back, gs);
 }
 
+// A registered server's ports are in its spec (spec.external) and in its status: read
+// back from the store, it has each port once (a restart used to double them).
+TEST(Codec, StoredRegisteredServerKeepsEachPortOnce) {
+  auto gs = DecodeGameServer(ParseDocuments(R"(
+apiVersion: muster.dev/v1
+kind: GameServer
+metadata: {name: dev-1}
+spec:
+  external: {address: 10.0.0.9, sdk: false, ports: [{name: game, port: 7777}, {name: voice, port: 7778}]}
+)")
+                                 ->at(0),
+                             Mode::kManifest);
+  ASSERT_TRUE(gs.ok()) << gs.status().message();
+  ASSERT_EQ(gs->status.ports.size(), 2u);
+  gs->status.state = core::GameServerState::kReady;
+  auto back = DecodeGameServer(EncodeGameServer(*gs), Mode::kStored);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->status.ports, gs->status.ports);
+  auto again = DecodeGameServer(EncodeGameServer(*back), Mode::kStored);  // a second restart
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->status.ports, gs->status.ports);
+  // A row that an earlier Muster wrote with every port twice reads back with each once.
+  json doubled = EncodeGameServer(*gs);
+  for (const json& p : json(doubled["status"]["ports"])) doubled["status"]["ports"].push_back(p);
+  ASSERT_EQ(doubled["status"]["ports"].size(), 4u);
+  auto repaired = DecodeGameServer(doubled, Mode::kStored);
+  ASSERT_TRUE(repaired.ok());
+  EXPECT_EQ(repaired->status.ports, gs->status.ports);
+}
+
 TEST(Codec, StoredFleetRoundTripsAndManifestIgnoresStatus) {
   auto fleet = DecodeFleet(ParseDocuments(R"(
 apiVersion: muster.dev/v1
