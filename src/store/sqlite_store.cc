@@ -45,8 +45,9 @@ Encoded EncodeBody(const Change& c) {
         using T = std::decay_t<decltype(obj)>;
         if constexpr (std::is_same_v<T, core::Fleet>) return split(codec::EncodeFleet(obj));
         if constexpr (std::is_same_v<T, core::GameServer>) {
-          if (c.expected_version != 0) return {codec::StoredGameServerText(obj), std::nullopt};
-          return split(codec::EncodeGameServer(obj));
+          Encoded e{codec::StoredGameServerText(obj), std::nullopt};
+          if (c.expected_version == 0) e.spec = codec::EncodeGameServer(obj)["spec"].dump();
+          return e;
         }
         if constexpr (std::is_same_v<T, core::Node>)
           return {codec::EncodeNode(obj).dump(), std::nullopt};
