@@ -32,10 +32,10 @@ void World::EraseFleet(const std::string& name) { fleets_.erase(name); }
 
 void World::PutServer(core::GameServer gs) {
   index_.Update(gs);
-  std::string name = gs.meta.name;
-  auto found = by_name_.find(name);
-  if (found == by_name_.end()) {
-    auto node = servers_.try_emplace(name).first;
+  auto found = by_name_.find(gs.meta.name);
+  const bool added = found == by_name_.end();
+  if (added) {
+    auto node = servers_.try_emplace(gs.meta.name).first;
     found = by_name_.emplace(node->first, &node->second).first;
   }
   core::GameServer& stored = *found->second;
@@ -43,7 +43,9 @@ void World::PutServer(core::GameServer gs) {
   stored = std::move(gs);
   IndexSessions(stored, true);
   Track(stored);
-  if (!stored.fleet.empty()) members_[stored.fleet][name] = &stored;
+  // A server's fleet is set when it is created and never changes (the controller
+  // refuses that), and its map node never moves: it joins members_ once.
+  if (added && !stored.fleet.empty()) members_[stored.fleet][stored.meta.name] = &stored;
 }
 
 void World::IndexSessions(const core::GameServer& gs, bool add) {

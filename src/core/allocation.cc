@@ -130,10 +130,7 @@ void AllocationIndex::Count(const Entry& e, int delta) {
   (e.state == GameServerState::kReady ? load.ready : load.allocated) += delta;
 }
 
-void AllocationIndex::Remove(const std::string& name) {
-  auto it = entries_.find(name);
-  if (it == entries_.end()) return;
-  const Entry& e = it->second;
+void AllocationIndex::Unbucket(const std::string& name, const Entry& e) {
   auto& buckets = classes_[e.cls].buckets;
   auto b = buckets.find({e.state, e.node});
   if (b != buckets.end()) {
@@ -141,21 +138,36 @@ void AllocationIndex::Remove(const std::string& name) {
     if (b->second.empty()) buckets.erase(b);
   }
   Count(e, -1);
+}
+
+void AllocationIndex::Remove(const std::string& name) {
+  auto it = entries_.find(name);
+  if (it == entries_.end()) return;
+  Unbucket(name, it->second);
   entries_.erase(it);
 }
 
 void AllocationIndex::Update(const GameServer& gs) {
-  Remove(gs.meta.name);
-  if (!Allocatable(gs)) return;
-  Entry e{ClassFor(gs.fleet, gs.meta.labels),
-          gs.status.state,
-          gs.status.node,
-          gs.status.player_capacity - gs.status.player_count,
-          gs.status.counters,
-          gs.status.lists};
-  classes_[e.cls].buckets[{e.state, e.node}].insert(gs.meta.name);
+  const std::string& name = gs.meta.name;
+  auto it = entries_.find(name);
+  int cls = -1;  // its label class, kept when its fleet and labels are (an allocation's case)
+  if (it != entries_.end()) {
+    const LabelClass& had = classes_[it->second.cls];
+    if (had.fleet == gs.fleet && had.labels == gs.meta.labels) cls = it->second.cls;
+    Unbucket(name, it->second);
+  }
+  if (!Allocatable(gs)) {
+    if (it != entries_.end()) entries_.erase(it);
+    return;
+  }
+  Entry e{cls >= 0 ? cls : ClassFor(gs.fleet, gs.meta.labels), gs.status.state,    gs.status.node,
+          gs.status.player_capacity - gs.status.player_count,  gs.status.counters, gs.status.lists};
+  classes_[e.cls].buckets[{e.state, e.node}].insert(name);
   Count(e, +1);
-  entries_.emplace(gs.meta.name, std::move(e));
+  if (it != entries_.end())
+    it->second = std::move(e);
+  else
+    entries_.emplace(name, std::move(e));
 }
 
 void AllocationIndex::SetNodeCreated(const std::string& node, TimeMs created_ms) {

@@ -118,6 +118,7 @@ class AllocationIndex {
   std::vector<std::string> OrderNodes(const std::set<std::string>& nodes,
                                       AllocationScheduling s) const;
   void Count(const Entry& e, int delta);
+  void Unbucket(const std::string& name, const Entry& e);  // out of its bucket and the counts
 
   std::unordered_map<std::string, Entry> entries_;
   std::map<std::pair<std::string, Labels>, int> class_ids_;
