@@ -211,6 +211,30 @@ TEST(AllocationIndex, FleetRestrictionAndLabelClasses) {
   EXPECT_FALSE(idx.Select(r).has_value());
 }
 
+// An update keeps a server's label class while its fleet and labels stay (an allocation
+// changes only its state) and moves it when they change.
+TEST(AllocationIndex, UpdatesFollowStateAndLabelChanges) {
+  AllocationIndex idx;
+  idx.Update(Server("gs-1", "n1", S::kReady, {{"mode", "ctf"}}));
+  idx.Update(Server("gs-1", "n1", S::kAllocated, {{"mode", "ctf"}}));
+  EXPECT_EQ(idx.classes(), 1u);
+  EXPECT_EQ(idx.size(), 1u);
+  EXPECT_FALSE(idx.Select(Want({Labelled({{"mode", "ctf"}})})).has_value()) << "not Ready now";
+  EXPECT_EQ(idx.Select(Want({Labelled({{"mode", "ctf"}}, S::kAllocated)})), "gs-1");
+  idx.Update(Server("gs-1", "n1", S::kAllocated, {{"mode", "koth"}}));  // relabelled
+  EXPECT_EQ(idx.classes(), 2u);
+  EXPECT_FALSE(idx.Select(Want({Labelled({{"mode", "ctf"}}, S::kAllocated)})).has_value());
+  EXPECT_EQ(idx.Select(Want({Labelled({{"mode", "koth"}}, S::kAllocated)})), "gs-1");
+  idx.Update(Server("gs-1", "n1", S::kAllocated, {{"mode", "koth"}}, "other"));  // another fleet
+  AllocationRequest r = Want({Labelled({{"mode", "koth"}}, S::kAllocated)});
+  r.fleet = "other";
+  EXPECT_EQ(idx.Select(r), "gs-1");
+  r.fleet = "f";
+  EXPECT_FALSE(idx.Select(r).has_value());
+  idx.Update(Server("gs-1", "n1", S::kShutdown, {{"mode", "koth"}}, "other"));
+  EXPECT_EQ(idx.size(), 0u) << "no longer allocatable: dropped";
+}
+
 TEST(AllocationRequestValidation, NamesTheField) {
   AllocationRequest r;
   r.selectors.push_back(Labelled({{"bad key", "x"}}));
