@@ -160,8 +160,13 @@ void AllocationIndex::Update(const GameServer& gs) {
     if (it != entries_.end()) entries_.erase(it);
     return;
   }
-  Entry e{cls >= 0 ? cls : ClassFor(gs.fleet, gs.meta.labels), gs.status.state,    gs.status.node,
-          gs.status.player_capacity - gs.status.player_count,  gs.status.counters, gs.status.lists};
+  if (cls < 0) cls = ClassFor(gs.fleet, gs.meta.labels);
+  Entry e{cls,
+          gs.status.state,
+          gs.status.node,
+          gs.status.player_capacity - gs.status.player_count,
+          gs.status.counters,
+          gs.status.lists};
   classes_[e.cls].buckets[{e.state, e.node}].insert(name);
   Count(e, +1);
   if (it != entries_.end())
