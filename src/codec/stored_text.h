@@ -5,8 +5,8 @@
 // column), and no field at its default (empty node, address, cookie and initial
 // players; zero SDK ports; no players). Contract: DecodeGameServer(text, kStored), with
 // the version set from its column, gives back `gs` less its spec;
-// tests/unit/codec_test.cc checks that. Rows are smaller, so an allocation dirties
-// fewer pages (docs/architecture.md, Schema).
+// tests/unit/codec_test.cc checks that. Smaller rows mean a smaller database and more
+// servers to a page (docs/architecture.md, Schema).
 #pragma once
 
 #include <string>
