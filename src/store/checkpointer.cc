@@ -6,7 +6,7 @@
 namespace muster::store {
 
 core::StatusOr<std::unique_ptr<Checkpointer>> Checkpointer::Start(const std::string& path,
-                                                                  int pages) {
+                                                                  int pages, int start_over_pages) {
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
           SQLITE_OK ||
@@ -15,7 +15,7 @@ core::StatusOr<std::unique_ptr<Checkpointer>> Checkpointer::Start(const std::str
     sqlite3_close(db);
     return core::Status(core::Code::kInternal, "sqlite checkpointer: open " + path + ": " + why);
   }
-  std::unique_ptr<Checkpointer> c(new Checkpointer(db, pages));
+  std::unique_ptr<Checkpointer> c(new Checkpointer(db, pages, start_over_pages));
   c->thread_ = std::thread([self = c.get()] { self->Run(); });
   return c;
 }
@@ -32,9 +32,23 @@ Checkpointer::~Checkpointer() {
 
 void Checkpointer::Watch(sqlite3* writer) { sqlite3_wal_hook(writer, &Checkpointer::OnWal, this); }
 
-int Checkpointer::OnWal(void* arg, sqlite3*, const char*, int pages) {
+int Checkpointer::OnWal(void* arg, sqlite3* writer, const char*, int pages) {
   auto* self = static_cast<Checkpointer*>(arg);
-  if (pages < self->pages_ || self->running_.load(std::memory_order_relaxed)) return SQLITE_OK;
+  if (pages >= self->start_over_pages_) {
+    // The writer copies what is left itself, between two of its transactions: the next
+    // one then finds the WAL fully copied and starts it over from its first page. (BUSY
+    // while the thread is checkpointing: the next commit tries again.)
+    sqlite3_wal_checkpoint_v2(writer, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    self->asked_at_ = 0;
+    return SQLITE_OK;
+  }
+  // `pages` counts every frame in the WAL. Under steady load a passive checkpoint never
+  // catches up with the writer, so the WAL does not start over and stays past any fixed
+  // size: count the pages written since the last checkpoint was asked for instead.
+  if (pages < self->asked_at_) self->asked_at_ = 0;  // the WAL started over
+  if (pages - self->asked_at_ < self->pages_ || self->running_.load(std::memory_order_relaxed))
+    return SQLITE_OK;
+  self->asked_at_ = pages;
   {
     std::lock_guard lock(self->mu_);
     self->due_ = true;

@@ -20,8 +20,16 @@ namespace muster::store {
 class Checkpointer {
  public:
   // Opens a second connection to the database at `path` (already in WAL mode) and
-  // checkpoints whenever the WAL has reached `pages` pages.
-  static core::StatusOr<std::unique_ptr<Checkpointer>> Start(const std::string& path, int pages);
+  // checkpoints whenever `pages` more pages have been written to the WAL.
+  //
+  // Under steady load these checkpoints never quite catch up with the writer, and a WAL
+  // starts over from its first page only when everything in it has been copied: it
+  // would grow without end, each flush of it also writing the file's new size. Once it
+  // holds `start_over_pages`, the writer finishes the copy itself after its commit (a
+  // stall of a few milliseconds, every `start_over_pages` pages), so that its next
+  // transaction starts the WAL over, in the same file.
+  static core::StatusOr<std::unique_ptr<Checkpointer>> Start(const std::string& path, int pages,
+                                                             int start_over_pages);
   ~Checkpointer();  // finishes the checkpoint under way, then stops
 
   // Attaches to the writing connection: after each of its commits SQLite reports the
@@ -31,12 +39,15 @@ class Checkpointer {
   long done() const { return done_.load(); }
 
  private:
-  Checkpointer(sqlite3* db, int pages) : db_(db), pages_(pages) {}
+  Checkpointer(sqlite3* db, int pages, int start_over_pages)
+      : db_(db), pages_(pages), start_over_pages_(start_over_pages) {}
   static int OnWal(void* self, sqlite3*, const char*, int pages);
   void Run();
 
   sqlite3* db_;
   const int pages_;
+  const int start_over_pages_;
+  int asked_at_ = 0;  // the WAL's size when a checkpoint was last asked for (writer's thread)
   std::mutex mu_;
   std::condition_variable cv_;
   bool due_ = false, stop_ = false;

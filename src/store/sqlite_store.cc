@@ -18,11 +18,12 @@ namespace {
 using core::Code;
 using core::Status;
 
-// The WAL's size, in pages, that wakes the checkpointer. Smaller than SQLite's default
-// of 1,000: each checkpoint ends with an fsync of the database file that delays the
-// WAL's flushes queued behind it, and shorter ones did better in alternating runs
-// (docs/benchmarks.md: 250 against 100, 1,000 and 4,000).
+// Pages written to the WAL since the last checkpoint that wake the checkpointer. Smaller
+// than SQLite's default of 1,000: each checkpoint ends with an fsync of the database file
+// that delays the WAL's flushes queued behind it (docs/benchmarks.md).
 constexpr int kCheckpointPages = 250;
+// The WAL's size at which the writer makes it start over (Checkpointer::Start): 128 MiB.
+constexpr int kStartOverPages = 32768;
 
 struct Encoded {
   std::string body;
@@ -145,7 +146,7 @@ core::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
       return Status(Code::kInternal,
                     "cannot open " + path + "-wal to sync it: " + std::strerror(errno));
   }
-  auto checkpointer = Checkpointer::Start(path, kCheckpointPages);
+  auto checkpointer = Checkpointer::Start(path, kCheckpointPages, kStartOverPages);
   if (!checkpointer.ok()) return checkpointer.status();
   store->checkpointer_ = std::move(*checkpointer);
   store->checkpointer_->Watch(db);

@@ -34,7 +34,8 @@ class SqliteStore : public Store {
   void Subscribe(ChangeFeedHandler handler) override { handlers_.push_back(std::move(handler)); }
 
   int schema_version() const;
-  // WAL checkpoints run so far (by the checkpointer thread; commits never run one).
+  // WAL checkpoints run so far by the checkpointer thread (not counting the writer's own,
+  // which only start a full WAL over).
   long checkpoints() const { return checkpointer_->done(); }
 
  private:
