@@ -30,9 +30,9 @@
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <set>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -73,7 +73,7 @@ struct Options {
 struct Stats {
   std::vector<double> latencies_ms;
   long ok = 0, exhausted = 0, errors = 0, duplicates = 0, returns = 0, return_errors = 0;
-  std::set<std::string> in_use;  // allocated and not yet handed back
+  std::unordered_set<std::string> in_use;  // allocated and not yet handed back
 };
 
 std::string Target(const Options& o) {
@@ -192,6 +192,8 @@ class Load {
                              "\r\nAuthorization: Bearer " + o_.token +
                              "\r\nContent-Type: application/json\r\nContent-Length: ";
     std::vector<long> sent(o_.connections, 0);
+    stats_.in_use.reserve(size_t{1} << 18);  // no rehash under way: this runs on the measured cores
+    stats_.latencies_ms.reserve(size_t{1} << 18);
     const std::string field = o_.door == "agones" ? "gameServerName" : "gameServer";
     started_ = Clock::now();
     const bool ok = muster::testing::DriveClosedLoop(
