@@ -34,18 +34,26 @@ void Checkpointer::Watch(sqlite3* writer) { sqlite3_wal_hook(writer, &Checkpoint
 
 int Checkpointer::OnWal(void* arg, sqlite3* writer, const char*, int pages) {
   auto* self = static_cast<Checkpointer*>(arg);
+  if (pages < self->last_pages_) {  // the WAL started over
+    self->asked_at_ = 0;
+    self->start_over_at_ = self->start_over_pages_;
+  }
+  self->last_pages_ = pages;
   if (pages >= self->start_over_pages_) {
     // The writer copies what is left itself, between two of its transactions: the next
-    // one then finds the WAL fully copied and starts it over from its first page. (BUSY
-    // while the thread is checkpointing: the next commit tries again.)
-    sqlite3_wal_checkpoint_v2(writer, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-    self->asked_at_ = 0;
+    // one then finds the WAL fully copied and starts it over from its first page. If it
+    // cannot (the thread is still copying, or another process reads old pages), it tries
+    // again `pages_` pages later. The thread is not woken meanwhile: it would only hold
+    // the lock the writer needs.
+    if (pages >= self->start_over_at_) {
+      sqlite3_wal_checkpoint_v2(writer, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      self->start_over_at_ = pages + self->pages_;
+    }
     return SQLITE_OK;
   }
   // `pages` counts every frame in the WAL. Under steady load a passive checkpoint never
   // catches up with the writer, so the WAL does not start over and stays past any fixed
   // size: count the pages written since the last checkpoint was asked for instead.
-  if (pages < self->asked_at_) self->asked_at_ = 0;  // the WAL started over
   if (pages - self->asked_at_ < self->pages_ || self->running_.load(std::memory_order_relaxed))
     return SQLITE_OK;
   self->asked_at_ = pages;

@@ -41,14 +41,19 @@ class Checkpointer {
 
  private:
   Checkpointer(sqlite3* db, int pages, int start_over_pages)
-      : db_(db), pages_(pages), start_over_pages_(start_over_pages) {}
+      : db_(db),
+        pages_(pages),
+        start_over_pages_(start_over_pages),
+        start_over_at_(start_over_pages) {}
   static int OnWal(void* self, sqlite3*, const char*, int pages);
   void Run();
 
   sqlite3* db_;
   const int pages_;
   const int start_over_pages_;
-  int asked_at_ = 0;  // the WAL's size when a checkpoint was last asked for (writer's thread)
+  // The writer's thread only: the WAL's size after its last commit, when the thread was
+  // last asked to checkpoint, and at which the writer next tries to start it over.
+  int last_pages_ = 0, asked_at_ = 0, start_over_at_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool due_ = false, stop_ = false;
