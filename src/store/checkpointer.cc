@@ -32,21 +32,28 @@ Checkpointer::~Checkpointer() {
 
 void Checkpointer::Watch(sqlite3* writer) { sqlite3_wal_hook(writer, &Checkpointer::OnWal, this); }
 
-int Checkpointer::OnWal(void* arg, sqlite3* writer, const char*, int pages) {
+void Checkpointer::StartOverIfDue(sqlite3* writer) {
+  if (!start_over_due_) return;
+  start_over_due_ = false;
+  // Everything copied: the transaction that follows starts the WAL over from its first page.
+  sqlite3_wal_checkpoint_v2(writer, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+}
+
+int Checkpointer::OnWal(void* arg, sqlite3*, const char*, int pages) {
   auto* self = static_cast<Checkpointer*>(arg);
   if (pages < self->last_pages_) {  // the WAL started over
     self->asked_at_ = 0;
     self->start_over_at_ = self->start_over_pages_;
+    self->start_over_due_ = false;
   }
   self->last_pages_ = pages;
   if (pages >= self->start_over_pages_) {
-    // The writer copies what is left itself, between two of its transactions: the next
-    // one then finds the WAL fully copied and starts it over from its first page. If it
-    // cannot (the thread is still copying, or another process reads old pages), it tries
-    // again `pages_` pages later. The thread is not woken meanwhile: it would only hold
-    // the lock the writer needs.
+    // Due: the writer's next StartOverIfDue copies what is left. If that cannot finish
+    // (the thread is still copying, or another process reads old pages), it is due again
+    // `pages_` pages later. The thread is not woken meanwhile: it would only hold the
+    // lock the writer needs.
     if (pages >= self->start_over_at_) {
-      sqlite3_wal_checkpoint_v2(writer, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      self->start_over_due_ = true;
       self->start_over_at_ = pages + self->pages_;
     }
     return SQLITE_OK;

@@ -26,7 +26,7 @@ class Checkpointer {
   // Under steady load these checkpoints never quite catch up with the writer, and a WAL
   // starts over from its first page only when everything in it has been copied: it
   // would grow without end, each flush of it also writing the file's new size. Once it
-  // holds `start_over_pages`, the writer finishes the copy itself after its commit (a
+  // holds `start_over_pages`, the writer finishes the copy itself (StartOverIfDue: a
   // stall of a few milliseconds, every `start_over_pages` pages), so that its next
   // transaction starts the WAL over, in the same file.
   static core::StatusOr<std::unique_ptr<Checkpointer>> Start(const std::string& path, int pages,
@@ -36,7 +36,12 @@ class Checkpointer {
   // Attaches to the writing connection: after each of its commits SQLite reports the
   // WAL's size here (sqlite3_wal_hook), which wakes the thread past the threshold.
   void Watch(sqlite3* writer);
-  // Checkpoints run so far.
+  // Call on the writer's thread before each write transaction. When the WAL has reached
+  // the start-over size, copies what the thread has not, so that this transaction starts
+  // the WAL over. (Here, not in the commit that reached the size: that commit's flush,
+  // and the answers waiting for it, need not wait for the copy.)
+  void StartOverIfDue(sqlite3* writer);
+  // Checkpoints run so far by the thread.
   long done() const { return done_.load(); }
 
  private:
@@ -54,6 +59,7 @@ class Checkpointer {
   // The writer's thread only: the WAL's size after its last commit, when the thread was
   // last asked to checkpoint, and at which the writer next tries to start it over.
   int last_pages_ = 0, asked_at_ = 0, start_over_at_;
+  bool start_over_due_ = false;
   std::mutex mu_;
   std::condition_variable cv_;
   bool due_ = false, stop_ = false;

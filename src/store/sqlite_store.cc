@@ -311,6 +311,7 @@ Status SqliteStore::Step(sqlite3_stmt* st) {
 
 Status SqliteStore::Commit(std::vector<Change>& changes) {
   if (changes.empty()) return core::OkStatus();
+  checkpointer_->StartOverIfDue(db_);
   if (Status s = Step(begin_); !s.ok()) return s;
   for (Change& c : changes) {
     if (Status s = Apply(c); !s.ok()) {
