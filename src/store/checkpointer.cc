@@ -35,6 +35,7 @@ void Checkpointer::Watch(sqlite3* writer) { sqlite3_wal_hook(writer, &Checkpoint
 void Checkpointer::StartOverIfDue(sqlite3* writer) {
   if (!start_over_due_) return;
   start_over_due_ = false;
+  ++start_over_copies_;
   // Everything copied: the transaction that follows starts the WAL over from its first page.
   sqlite3_wal_checkpoint_v2(writer, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
 }

@@ -43,6 +43,9 @@ class Checkpointer {
   void StartOverIfDue(sqlite3* writer);
   // Checkpoints run so far by the thread.
   long done() const { return done_.load(); }
+  // Copies StartOverIfDue has made so far, whether or not the WAL then started over.
+  // REQUIRES: the writer's thread.
+  long start_over_copies() const { return start_over_copies_; }
 
  private:
   Checkpointer(sqlite3* db, int pages, int start_over_pages)
@@ -60,6 +63,7 @@ class Checkpointer {
   // last asked to checkpoint, and at which the writer next tries to start it over.
   int last_pages_ = 0, asked_at_ = 0, start_over_at_;
   bool start_over_due_ = false;
+  long start_over_copies_ = 0;
   std::mutex mu_;
   std::condition_variable cv_;
   bool due_ = false, stop_ = false;

@@ -268,6 +268,47 @@ TEST_F(SqliteStoreTest, TheWalStartsOverUnderSteadyCommits) {
   sqlite3_close(db);
 }
 
+// A WAL that cannot start over (here another connection holds a read transaction on its
+// old pages) is not copied again before every commit, only each time `pages` more pages
+// have been written; and once the reader is gone it starts over, after which the file
+// stops growing.
+TEST_F(SqliteStoreTest, AWalThatCannotStartOverIsRetriedEveryFewPagesAndStartsOverOnceItCan) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  auto exec = [](sqlite3* on, const char* sql) {
+    return sqlite3_exec(on, sql, nullptr, nullptr, nullptr);
+  };
+  ASSERT_EQ(exec(db, "PRAGMA journal_mode=WAL"), SQLITE_OK);
+  ASSERT_EQ(exec(db, "CREATE TABLE t(k INTEGER PRIMARY KEY, v BLOB)"), SQLITE_OK);
+  ASSERT_EQ(exec(db, "INSERT INTO t(v) VALUES(zeroblob(3000))"), SQLITE_OK);
+  constexpr int kPages = 50, kStartOver = 64;
+  auto checkpointer = Checkpointer::Start(path_, kPages, kStartOver);
+  ASSERT_TRUE(checkpointer.ok()) << checkpointer.status().message();
+  (*checkpointer)->Watch(db);
+  sqlite3* reader = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &reader), SQLITE_OK);
+  ASSERT_EQ(exec(reader, "BEGIN; SELECT count(*) FROM t"), SQLITE_OK);  // holds its snapshot
+  auto commit = [&] {
+    (*checkpointer)->StartOverIfDue(db);
+    return exec(db, "INSERT INTO t(v) VALUES(zeroblob(3000))");
+  };
+  constexpr int kCommits = 300;  // 2-3 pages each: ~800 pages past the start-over size
+  for (int i = 0; i < kCommits; ++i) ASSERT_EQ(commit(), SQLITE_OK);
+  const long copies = (*checkpointer)->start_over_copies();
+  EXPECT_GE(copies, 1);
+  EXPECT_LE(copies, 3 * kCommits / kPages + 1) << "copied before nearly every commit";
+
+  ASSERT_EQ(exec(reader, "COMMIT"), SQLITE_OK);
+  sqlite3_close(reader);
+  const std::string wal = path_ + "-wal";
+  for (int i = 0; i < 200; ++i) ASSERT_EQ(commit(), SQLITE_OK);
+  const auto size = std::filesystem::file_size(wal);
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(commit(), SQLITE_OK);
+  EXPECT_EQ(std::filesystem::file_size(wal), size) << "the WAL did not start over";
+  checkpointer->reset();
+  sqlite3_close(db);
+}
+
 // Deferred syncing: commits are written by one thread while another flushes the WAL,
 // as the controller's committer and syncer do. Everything committed is there after a
 // reopen, versions in order, and Sync reports success throughout.
