@@ -1,8 +1,8 @@
 // Copies the WAL back into the database file on a thread and connection of its own, so
 // that commits do not wait for it. (SQLite's default runs a checkpoint inside the COMMIT
 // that takes the WAL past 1,000 pages: every few hundred commits one answer would wait
-// milliseconds more. Here a commit finishes one only to start a full WAL over; see
-// Start.) The WAL is durable on its own; a checkpoint only bounds its size.
+// milliseconds more. Here the writer runs one only to start a full WAL over, before a
+// commit; see Start.) The WAL is durable on its own; a checkpoint only bounds its size.
 #pragma once
 
 #include <atomic>
