@@ -204,7 +204,7 @@ TEST_F(SqliteStoreTest, RefusesADatabaseFromANewerMuster) {
 }
 
 // The WAL is copied into the database file by the store's own checkpointer thread
-// (commits run one only to start a full WAL over): once the WAL passes its threshold (well
+// (the writer runs one only to start a full WAL over): once the WAL passes its threshold (well
 // under the ~1,500 pages written here), the main file grows while the store stays
 // open, with no reader or writer asking.
 TEST_F(SqliteStoreTest, TheCheckpointerCopiesTheWalIntoTheDatabaseFile) {
@@ -232,40 +232,62 @@ TEST_F(SqliteStoreTest, TheCheckpointerCopiesTheWalIntoTheDatabaseFile) {
   EXPECT_EQ(snap->gameservers.size(), 3000u);
 }
 
+// A bare WAL database with a checkpointer watching its writing connection, written one
+// page a row, the way SqliteStore::Commit writes: StartOverIfDue before each transaction.
+struct WatchedWal {
+  explicit WatchedWal(const std::string& path, int pages, int start_over) {
+    EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(Exec(db, "PRAGMA journal_mode=WAL"), SQLITE_OK);
+    EXPECT_EQ(Exec(db, "CREATE TABLE t(k INTEGER PRIMARY KEY, v BLOB)"), SQLITE_OK);
+    auto started = Checkpointer::Start(path, pages, start_over);
+    EXPECT_TRUE(started.ok()) << started.status().message();
+    if (started.ok()) checkpointer = std::move(*started);
+    if (checkpointer) checkpointer->Watch(db);
+  }
+  ~WatchedWal() {
+    checkpointer.reset();  // its connection closes first
+    sqlite3_close(db);
+  }
+  static int Exec(sqlite3* on, const char* sql) {
+    return sqlite3_exec(on, sql, nullptr, nullptr, nullptr);
+  }
+  int Commit() {  // a row of 3,000 bytes: a page of its own, 2-3 pages a commit
+    checkpointer->StartOverIfDue(db);
+    return Exec(db, "INSERT INTO t(v) VALUES(zeroblob(3000))");
+  }
+  int Rows() {
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "SELECT count(*) FROM t", -1, &st, nullptr);
+    const int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    return n;
+  }
+  sqlite3* db = nullptr;
+  std::unique_ptr<Checkpointer> checkpointer;
+};
+
 // Under a steady stream of commits the WAL does not keep every page ever written: once
 // it holds the start-over size, the writer copies what the checkpointer thread has not
 // and its next transaction starts the WAL over, in the same file. (Without that, these
 // 400 commits of 2-3 pages each, with checkpoints never catching up, leave a WAL of
 // about 1,000 pages.) Nothing written is lost on the way.
 TEST_F(SqliteStoreTest, TheWalStartsOverUnderSteadyCommits) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  auto exec = [&](const char* sql) { return sqlite3_exec(db, sql, nullptr, nullptr, nullptr); };
-  ASSERT_EQ(exec("PRAGMA journal_mode=WAL"), SQLITE_OK);
-  ASSERT_EQ(exec("CREATE TABLE t(k INTEGER PRIMARY KEY, v BLOB)"), SQLITE_OK);
   constexpr int kStartOver = 64;
-  auto checkpointer = Checkpointer::Start(path_, 8, kStartOver);
-  ASSERT_TRUE(checkpointer.ok()) << checkpointer.status().message();
-  (*checkpointer)->Watch(db);
+  WatchedWal w(path_, 8, kStartOver);
+  ASSERT_TRUE(w.checkpointer);
   const std::string wal = path_ + "-wal";
   const uintmax_t frame = 24 + 4096;  // a frame's header and its page
   uintmax_t largest = 0;
   for (int i = 0; i < 400; ++i) {
-    (*checkpointer)->StartOverIfDue(db);  // as SqliteStore::Commit does
-    ASSERT_EQ(exec("INSERT INTO t(v) VALUES(zeroblob(3000))"), SQLITE_OK);  // a page a row
+    ASSERT_EQ(w.Commit(), SQLITE_OK);
     largest = std::max(largest, std::filesystem::file_size(wal));
   }
-  // Start-over size, plus the commits made while the checkpointer thread held the
-  // checkpoint lock (each retries the copy), with room to spare.
+  // Start-over size, plus the pages written while the checkpointer thread held the
+  // checkpoint lock (a copy that finds it taken is retried 8 pages later), with room
+  // to spare.
   EXPECT_LT(largest, 32 + (kStartOver + 100) * frame)
       << "the WAL grew to " << largest / frame << " frames";
-  sqlite3_stmt* st = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM t", -1, &st, nullptr), SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(st, 0), 400);
-  sqlite3_finalize(st);
-  checkpointer->reset();  // its connection closes first
-  sqlite3_close(db);
+  EXPECT_EQ(w.Rows(), 400);
 }
 
 // A WAL that cannot start over (here another connection holds a read transaction on its
@@ -273,40 +295,26 @@ TEST_F(SqliteStoreTest, TheWalStartsOverUnderSteadyCommits) {
 // have been written; and once the reader is gone it starts over, after which the file
 // stops growing.
 TEST_F(SqliteStoreTest, AWalThatCannotStartOverIsRetriedEveryFewPagesAndStartsOverOnceItCan) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  auto exec = [](sqlite3* on, const char* sql) {
-    return sqlite3_exec(on, sql, nullptr, nullptr, nullptr);
-  };
-  ASSERT_EQ(exec(db, "PRAGMA journal_mode=WAL"), SQLITE_OK);
-  ASSERT_EQ(exec(db, "CREATE TABLE t(k INTEGER PRIMARY KEY, v BLOB)"), SQLITE_OK);
-  ASSERT_EQ(exec(db, "INSERT INTO t(v) VALUES(zeroblob(3000))"), SQLITE_OK);
   constexpr int kPages = 50, kStartOver = 64;
-  auto checkpointer = Checkpointer::Start(path_, kPages, kStartOver);
-  ASSERT_TRUE(checkpointer.ok()) << checkpointer.status().message();
-  (*checkpointer)->Watch(db);
+  WatchedWal w(path_, kPages, kStartOver);
+  ASSERT_TRUE(w.checkpointer);
+  ASSERT_EQ(w.Commit(), SQLITE_OK);
   sqlite3* reader = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &reader), SQLITE_OK);
-  ASSERT_EQ(exec(reader, "BEGIN; SELECT count(*) FROM t"), SQLITE_OK);  // holds its snapshot
-  auto commit = [&] {
-    (*checkpointer)->StartOverIfDue(db);
-    return exec(db, "INSERT INTO t(v) VALUES(zeroblob(3000))");
-  };
-  constexpr int kCommits = 300;  // 2-3 pages each: ~800 pages past the start-over size
-  for (int i = 0; i < kCommits; ++i) ASSERT_EQ(commit(), SQLITE_OK);
-  const long copies = (*checkpointer)->start_over_copies();
+  ASSERT_EQ(WatchedWal::Exec(reader, "BEGIN; SELECT count(*) FROM t"), SQLITE_OK);  // a snapshot
+  constexpr int kCommits = 300;  // ~800 pages past the start-over size
+  for (int i = 0; i < kCommits; ++i) ASSERT_EQ(w.Commit(), SQLITE_OK);
+  const long copies = w.checkpointer->start_over_copies();
   EXPECT_GE(copies, 1);
   EXPECT_LE(copies, 3 * kCommits / kPages + 1) << "copied before nearly every commit";
 
-  ASSERT_EQ(exec(reader, "COMMIT"), SQLITE_OK);
+  ASSERT_EQ(WatchedWal::Exec(reader, "COMMIT"), SQLITE_OK);
   sqlite3_close(reader);
   const std::string wal = path_ + "-wal";
-  for (int i = 0; i < 200; ++i) ASSERT_EQ(commit(), SQLITE_OK);
+  for (int i = 0; i < 200; ++i) ASSERT_EQ(w.Commit(), SQLITE_OK);
   const auto size = std::filesystem::file_size(wal);
-  for (int i = 0; i < 100; ++i) ASSERT_EQ(commit(), SQLITE_OK);
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(w.Commit(), SQLITE_OK);
   EXPECT_EQ(std::filesystem::file_size(wal), size) << "the WAL did not start over";
-  checkpointer->reset();
-  sqlite3_close(db);
 }
 
 // Deferred syncing: commits are written by one thread while another flushes the WAL,
