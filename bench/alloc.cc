@@ -43,6 +43,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cpu_sample.h"
+#include "runtime/host.h"
 #include "support/muster_process.h"
 #include "support/poll.h"
 #include "support/raw_http.h"
@@ -68,6 +69,7 @@ struct Options {
   std::string addr;
   std::string token;
   int io_threads = 0;  // passed to the muster serve this benchmark starts; 0 = its default
+  std::string cpu_policy = "batch";  // of the serve it starts, and of the load generator
 };
 
 struct Stats {
@@ -167,6 +169,7 @@ class Load {
                 {"mode", o_.mode},
                 {"door", o_.door},
                 {"connections", o_.connections},
+                {"cpu_policy", o_.cpu_policy},
                 {"seconds", elapsed_},
                 {"allocations", stats_.ok},
                 {"allocations_per_s", stats_.ok / elapsed_},
@@ -342,6 +345,12 @@ int main(int argc, char** argv) {
   app.add_option("--token", o.token, "Its API token, with --addr");
   app.add_option("--io-threads", o.io_threads, "--io-threads of the muster serve it starts")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--cpu-policy", o.cpu_policy,
+                 "--cpu-policy of the muster serve it starts, and the load generator's own "
+                 "during the measured run (batch: it does not preempt Muster's threads when an "
+                 "answer wakes it, as a matchmaker on another machine would not)")
+      ->check(CLI::IsMember({"batch", "normal"}))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (o.mode == "registered" && o.door == "thundernetes") {
     std::cerr << "the thundernetes door allocates by a fleet's buildID: use --mode handback\n";
@@ -355,6 +364,7 @@ int main(int argc, char** argv) {
                                            getenv("BENCH_LOG") ? getenv("BENCH_LOG") : "warn"};
     if (o.io_threads > 0)
       serve_args.insert(serve_args.end(), {"--io-threads", std::to_string(o.io_threads)});
+    serve_args.insert(serve_args.end(), {"--cpu-policy", o.cpu_policy});
     own = std::make_unique<muster::testing::MusterProcess>(
         muster::testing::ServeConfig{"30000-31999", "32000-35999", serve_args});
     if (!own->Start()) return 1;
@@ -439,6 +449,11 @@ int main(int argc, char** argv) {
   Load load(io, o, hp.first, hp.second, build_id, std::move(sdk_ports), std::move(by_game_port));
   std::vector<int> watched = {::getpid()};
   if (own) watched.push_back(own->serve_pid());
+  if (auto s = muster::runtime::SetThreadCpuPolicy(o.cpu_policy == "batch"
+                                                       ? muster::runtime::CpuPolicy::kBatch
+                                                       : muster::runtime::CpuPolicy::kNormal);
+      !s.ok())
+    std::cerr << "--cpu-policy " << o.cpu_policy << ": " << s.message() << "\n";
   const auto cpu_before = muster::bench::CpuSample::Take(watched);
   load.Run();
   load.Report(muster::bench::CpuSample::Take(watched).Since(cpu_before, load.allocations()));

@@ -80,6 +80,8 @@ std::vector<std::string> Check(const ServeOptions& o) {
   }
   if (o.log_max_bytes < 4096) problems.push_back("--log-max-bytes: must be at least 4096");
   if (o.io_threads < 0) problems.push_back("--io-threads: must not be negative");
+  if (o.cpu_policy != "batch" && o.cpu_policy != "normal")
+    problems.push_back("--cpu-policy: batch or normal, got \"" + o.cpu_policy + "\"");
   if (o.gsdk_heartbeat_ms < 1000 || o.gsdk_heartbeat_ms > 60000)
     problems.push_back("--gsdk-heartbeat-interval: milliseconds within 1000-60000");
   if (o.title_id.empty()) problems.push_back("--title-id: must not be empty");
@@ -162,6 +164,13 @@ void AddServeCommand(CLI::App& app, ServeOptions& o) {
   serve->add_option("--log-level", o.log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   serve
+      ->add_option("--cpu-policy", o.cpu_policy,
+                   "CPU scheduling of Muster's own threads: batch (a woken thread does not "
+                   "preempt the running one: fewer context switches, and game servers keep "
+                   "their CPU) or normal (the kernel's default). Game servers always run at "
+                   "normal")
+      ->capture_default_str();
+  serve
       ->add_option("--gsdk-heartbeat-interval", o.gsdk_heartbeat_ms,
                    "PlayFab GSDK servers: heartbeat interval asked for, in ms (1000-60000)")
       ->capture_default_str();
@@ -181,6 +190,11 @@ int RunServe(const ServeOptions& o) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   ::signal(SIGPIPE, SIG_IGN);
   RaiseFileLimit();
+  // Before any thread starts (the store's checkpointer included): they all inherit it.
+  const auto policy =
+      o.cpu_policy == "batch" ? runtime::CpuPolicy::kBatch : runtime::CpuPolicy::kNormal;
+  if (core::Status s = runtime::SetThreadCpuPolicy(policy); !s.ok())
+    spdlog::warn("--cpu-policy {}: {}; running at the kernel's default", o.cpu_policy, s.message());
 
   std::error_code ec;
   fs::create_directories(o.data_dir, ec);

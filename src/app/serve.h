@@ -21,6 +21,7 @@ struct ServeOptions {
   std::vector<std::string> apply;
   bool stop_on_exit = false;
   std::string log_level = "info";
+  std::string cpu_policy = "batch";  // batch or normal: runtime::CpuPolicy for Muster's threads
   // PlayFab GSDK agent
   int gsdk_heartbeat_ms = 1000;  // nextHeartbeatIntervalMs
   std::string title_id = "muster";

@@ -3,11 +3,14 @@
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <climits>
+#include <cstring>
 #include <filesystem>
 
 namespace muster::runtime {
@@ -29,12 +32,9 @@ bool Bound(int port, int type) {
 
 bool PortInUse(int port, core::Protocol protocol) {
   switch (protocol) {
-    case core::Protocol::kUDP:
-      return Bound(port, SOCK_DGRAM);
-    case core::Protocol::kTCP:
-      return Bound(port, SOCK_STREAM);
-    case core::Protocol::kTCPUDP:
-      return Bound(port, SOCK_DGRAM) || Bound(port, SOCK_STREAM);
+    case core::Protocol::kUDP: return Bound(port, SOCK_DGRAM);
+    case core::Protocol::kTCP: return Bound(port, SOCK_STREAM);
+    case core::Protocol::kTCPUDP: return Bound(port, SOCK_DGRAM) || Bound(port, SOCK_STREAM);
   }
   return true;
 }
@@ -67,6 +67,15 @@ std::string ExecutableDir() {
   std::error_code ec;
   auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   return ec ? "" : exe.parent_path().string();
+}
+
+core::Status SetThreadCpuPolicy(CpuPolicy policy) {
+  const sched_param priority{0};
+  const int linux_policy = policy == CpuPolicy::kBatch ? SCHED_BATCH : SCHED_OTHER;
+  if (::sched_setscheduler(0, linux_policy, &priority) != 0)  // 0: the calling thread
+    return core::FailedPrecondition(std::string("cannot set the CPU scheduling policy: ") +
+                                    std::strerror(errno));
+  return core::OkStatus();
 }
 
 core::TimeMs NowMs() {

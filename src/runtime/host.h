@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/model.h"
+#include "core/status.h"
 
 namespace muster::runtime {
 
@@ -18,6 +19,16 @@ std::string HostName();
 
 // The directory holding the running executable ("" if unknown).
 std::string ExecutableDir();
+
+// The kernel's CPU scheduling policy of the calling thread, which the threads it starts
+// afterwards inherit. Both run at priority 0 and need no privilege.
+//   kNormal: SCHED_OTHER, the default.
+//   kBatch:  SCHED_BATCH. A thread that is woken waits until the running one's turn ends
+//            instead of preempting it, so threads that hand work to each other (and the
+//            processes beside them) switch less; each still gets its fair share of CPU.
+// Game servers are always started under kNormal (ProcessRuntime), whatever Muster runs at.
+enum class CpuPolicy { kNormal, kBatch };
+core::Status SetThreadCpuPolicy(CpuPolicy policy);
 
 // Milliseconds since the Unix epoch, from the system clock. (core reads no clock.)
 core::TimeMs NowMs();

@@ -1,6 +1,7 @@
 #include "runtime/process_runtime.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -127,8 +128,13 @@ core::StatusOr<ProcessInfo> ProcessRuntime::Start(const LaunchSpec& spec) {
   sigfillset(&defaults);
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &defaults);  // e.g. Muster ignores SIGPIPE; they must not
+  // The kernel's default CPU policy, not the one Muster's threads may run at (SCHED_BATCH).
+  const sched_param priority{0};
+  posix_spawnattr_setschedpolicy(&attr, SCHED_OTHER);
+  posix_spawnattr_setschedparam(&attr, &priority);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
-                                      POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_USEVFORK);
+                                      POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSCHEDULER |
+                                      POSIX_SPAWN_USEVFORK);
 
   pid_t pid = 0;
   int rc = ::posix_spawn(&pid, argv[0], &fa, &attr, argv.data(), envp.data());

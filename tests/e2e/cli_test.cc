@@ -1,6 +1,9 @@
 // The CLI as a user runs it, against a real `muster serve`.
+#include <sched.h>
+
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -114,13 +117,40 @@ TEST(Cli, ErrorsAreClear) {
 TEST(Cli, ServeReportsEveryBadFlagAtOnce) {
   std::string out, err;
   int rc = RunCommand({MUSTER_BIN, "serve", "--data-dir", "/tmp/muster-never", "--game-ports",
-                       "9-1", "--sdk-ports", "abc", "--listen", "nowhere"},
+                       "9-1", "--sdk-ports", "abc", "--listen", "nowhere", "--cpu-policy", "fast"},
                       &out, &err);
   EXPECT_EQ(rc, 2);
   EXPECT_NE(err.find("--game-ports"), std::string::npos) << err;
   EXPECT_NE(err.find("--sdk-ports"), std::string::npos) << err;
   EXPECT_NE(err.find("--listen"), std::string::npos) << err;
+  EXPECT_NE(err.find("--cpu-policy: batch or normal, got \"fast\""), std::string::npos) << err;
   EXPECT_FALSE(std::filesystem::exists("/tmp/muster-never"));
+}
+
+// The scheduling policy of every thread of a process, read from /proc.
+std::set<int> ThreadPolicies(int pid) {
+  std::set<int> policies;
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task"))
+    policies.insert(::sched_getscheduler(std::stoi(task.path().filename().string())));
+  return policies;
+}
+
+TEST(Cli, ServeRunsItsThreadsAtTheCpuPolicyAskedForAndItsGameServersAtTheDefault) {
+  {
+    MusterProcess muster({"29300-29339", "29340-29399", {}});  // the default: batch
+    ASSERT_TRUE(muster.Start());
+    EXPECT_EQ(ThreadPolicies(muster.serve_pid()), std::set<int>{SCHED_BATCH});
+    int status = 0;
+    muster.Call("POST", "/v1/fleets", EchoFleet("policy", 1), &status);
+    ASSERT_EQ(status, 201);
+    ASSERT_TRUE(PollUntil([&] { return muster.InState("policy", "Ready").size() == 1; }, 30s));
+    const int game_pid = muster.InState("policy", "Ready")[0]["status"]["pid"].get<int>();
+    EXPECT_EQ(ThreadPolicies(game_pid), std::set<int>{SCHED_OTHER});
+  }
+  MusterProcess muster({"29300-29339", "29340-29399", {"--cpu-policy", "normal"}});
+  ASSERT_TRUE(muster.Start());
+  EXPECT_EQ(ThreadPolicies(muster.serve_pid()), std::set<int>{SCHED_OTHER});
 }
 
 }  // namespace

@@ -1,11 +1,14 @@
 // The process runtime with real child processes: exits noticed through pidfds,
-// SIGTERM then SIGKILL, re-adoption by a second runtime, exec failures, log cap.
+// SIGTERM then SIGKILL, re-adoption by a second runtime, exec failures, log cap, and
+// the CPU policy game servers start at.
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
@@ -193,6 +196,36 @@ TEST_F(ProcessRuntimeTest, LogFilesAreCapped) {
       << "the live file starts at offset 0 after the truncate";
   ::close(feed);
   rt->Stop("chatty", 1s);
+}
+
+// Muster's threads may run under SCHED_BATCH (`serve --cpu-policy`); a game server it
+// starts must not inherit that.
+TEST_F(ProcessRuntimeTest, GameServersStartAtTheKernelsDefaultCpuPolicyWhateverMusterRunsAt) {
+  ASSERT_TRUE(SetThreadCpuPolicy(CpuPolicy::kBatch).ok());
+  ASSERT_EQ(::sched_getscheduler(0), SCHED_BATCH);
+  boost::asio::io_context io;
+  auto rt = Make(io);
+  auto info = rt->Start(Shell("policy", "exec tail -f /dev/null"));
+  ASSERT_TRUE(SetThreadCpuPolicy(CpuPolicy::kNormal).ok());  // the other tests run at normal
+  ASSERT_TRUE(info.ok()) << info.status().message();
+  started_.push_back(info->pid);
+  EXPECT_EQ(::sched_getscheduler(info->pid), SCHED_OTHER);
+  rt->Stop("policy", 1s);
+}
+
+TEST(Host, ACpuPolicyHoldsForTheThreadAndTheThreadsItStartsAfterwards) {
+  int before = -1, inherited = -1, after = -1;
+  std::thread([&] {
+    before = ::sched_getscheduler(0);
+    ASSERT_TRUE(SetThreadCpuPolicy(CpuPolicy::kBatch).ok());
+    std::thread([&] { inherited = ::sched_getscheduler(0); }).join();
+    ASSERT_TRUE(SetThreadCpuPolicy(CpuPolicy::kNormal).ok());
+    after = ::sched_getscheduler(0);
+  }).join();
+  EXPECT_EQ(before, SCHED_OTHER);
+  EXPECT_EQ(inherited, SCHED_BATCH);
+  EXPECT_EQ(after, SCHED_OTHER);
+  EXPECT_EQ(::sched_getscheduler(0), SCHED_OTHER) << "only the calling thread changes";
 }
 
 TEST(Host, PortProbeSeesABoundPort) {
