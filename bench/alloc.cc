@@ -449,9 +449,7 @@ int main(int argc, char** argv) {
   Load load(io, o, hp.first, hp.second, build_id, std::move(sdk_ports), std::move(by_game_port));
   std::vector<int> watched = {::getpid()};
   if (own) watched.push_back(own->serve_pid());
-  if (auto s = muster::runtime::SetThreadCpuPolicy(o.cpu_policy == "batch"
-                                                       ? muster::runtime::CpuPolicy::kBatch
-                                                       : muster::runtime::CpuPolicy::kNormal);
+  if (auto s = muster::runtime::SetThreadCpuPolicy(*muster::runtime::ParseCpuPolicy(o.cpu_policy));
       !s.ok())
     std::cerr << "--cpu-policy " << o.cpu_policy << ": " << s.message() << "\n";
   const auto cpu_before = muster::bench::CpuSample::Take(watched);

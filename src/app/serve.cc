@@ -80,7 +80,7 @@ std::vector<std::string> Check(const ServeOptions& o) {
   }
   if (o.log_max_bytes < 4096) problems.push_back("--log-max-bytes: must be at least 4096");
   if (o.io_threads < 0) problems.push_back("--io-threads: must not be negative");
-  if (o.cpu_policy != "batch" && o.cpu_policy != "normal")
+  if (!runtime::ParseCpuPolicy(o.cpu_policy))
     problems.push_back("--cpu-policy: batch or normal, got \"" + o.cpu_policy + "\"");
   if (o.gsdk_heartbeat_ms < 1000 || o.gsdk_heartbeat_ms > 60000)
     problems.push_back("--gsdk-heartbeat-interval: milliseconds within 1000-60000");
@@ -191,9 +191,7 @@ int RunServe(const ServeOptions& o) {
   ::signal(SIGPIPE, SIG_IGN);
   RaiseFileLimit();
   // Before any thread starts (the store's checkpointer included): they all inherit it.
-  const auto policy =
-      o.cpu_policy == "batch" ? runtime::CpuPolicy::kBatch : runtime::CpuPolicy::kNormal;
-  if (core::Status s = runtime::SetThreadCpuPolicy(policy); !s.ok())
+  if (core::Status s = runtime::SetThreadCpuPolicy(*runtime::ParseCpuPolicy(o.cpu_policy)); !s.ok())
     spdlog::warn("--cpu-policy {}: {}; running at the kernel's default", o.cpu_policy, s.message());
 
   std::error_code ec;

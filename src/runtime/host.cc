@@ -78,6 +78,12 @@ core::Status SetThreadCpuPolicy(CpuPolicy policy) {
   return core::OkStatus();
 }
 
+std::optional<CpuPolicy> ParseCpuPolicy(std::string_view name) {
+  if (name == "normal") return CpuPolicy::kNormal;
+  if (name == "batch") return CpuPolicy::kBatch;
+  return std::nullopt;
+}
+
 core::TimeMs NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())

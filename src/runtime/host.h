@@ -1,7 +1,9 @@
 // Facts about this machine: its node identity and which ports are bound.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/model.h"
 #include "core/status.h"
@@ -29,6 +31,8 @@ std::string ExecutableDir();
 // Game servers are always started under kNormal (ProcessRuntime), whatever Muster runs at.
 enum class CpuPolicy { kNormal, kBatch };
 core::Status SetThreadCpuPolicy(CpuPolicy policy);
+// "normal" or "batch", as the `--cpu-policy` flags spell them; nullopt for anything else.
+std::optional<CpuPolicy> ParseCpuPolicy(std::string_view name);
 
 // Milliseconds since the Unix epoch, from the system clock. (core reads no clock.)
 core::TimeMs NowMs();

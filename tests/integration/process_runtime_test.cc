@@ -228,6 +228,13 @@ TEST(Host, ACpuPolicyHoldsForTheThreadAndTheThreadsItStartsAfterwards) {
   EXPECT_EQ(::sched_getscheduler(0), SCHED_OTHER) << "only the calling thread changes";
 }
 
+TEST(Host, CpuPoliciesAreNamedAsTheFlagsSpellThem) {
+  EXPECT_EQ(ParseCpuPolicy("batch"), CpuPolicy::kBatch);
+  EXPECT_EQ(ParseCpuPolicy("normal"), CpuPolicy::kNormal);
+  EXPECT_EQ(ParseCpuPolicy("Batch"), std::nullopt);
+  EXPECT_EQ(ParseCpuPolicy(""), std::nullopt);
+}
+
 TEST(Host, PortProbeSeesABoundPort) {
   int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
   sockaddr_in addr{};
