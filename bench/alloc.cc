@@ -15,17 +15,18 @@
 //
 // BENCH_LOG=debug also prints Muster's log at the end (commit rates and batch sizes).
 //
-// Prints throughput, latency percentiles, 429s, errors and duplicates (a server
-// handed out again before it was handed back), and under "cpu" the CPU time per
-// allocation over the run: the machine's, and each thread's of Muster and of this
-// generator (bench/cpu_sample.h). One load client shares the 2 cores with Muster: the
-// numbers include that cost.
+// Prints, as one JSON line on stdout, throughput, latency percentiles, 429s, errors and
+// duplicates (a server handed out again before it was handed back), and under "cpu" the CPU time
+// per allocation over the run: the machine's, and each thread's of Muster and of this generator
+// (bench/cpu_sample.h). One load client shares the 2 cores with Muster: the numbers include that
+// cost. A summary for people goes to stderr.
 
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -184,9 +185,33 @@ class Load {
                 {"return_errors", stats_.return_errors},
                 {"cpu", cpu}};
     std::cout << out.dump() << std::endl;
+    Summarize(out);
   }
 
  private:
+  // The JSON line once more for a person, on stderr, with a warning when the hypervisor
+  // took CPU time from this VM during the run: such runs compare only with runs at a
+  // similar steal (docs/benchmarks.md).
+  static void Summarize(const json& r) {
+    const json& cpu = r["cpu"];
+    std::fprintf(stderr,
+                 "%.0f allocations/s over %.1f s (%s door, %d connections): p50 %.2f ms, p99 "
+                 "%.2f ms, p99.9 %.2f ms; %ld duplicates, %ld errors, %ld answered 429\n",
+                 r["allocations_per_s"].get<double>(), r["seconds"].get<double>(),
+                 r["door"].get<std::string>().c_str(), r["connections"].get<int>(),
+                 r["p50_ms"].get<double>(), r["p99_ms"].get<double>(), r["p999_ms"].get<double>(),
+                 r["duplicates"].get<long>(), r["errors"].get<long>(),
+                 r["exhausted_429"].get<long>());
+    const double steal = cpu.value("steal_pct", 0.0);
+    std::fprintf(stderr, "machine CPU %.0f µs per allocation; idle %.0f %%, steal %.0f %%\n",
+                 cpu.value("machine_busy_us_per_op", 0.0), cpu.value("idle_pct", 0.0), steal);
+    if (steal >= 2)
+      std::fprintf(stderr,
+                   "note: the hypervisor took %.0f %% of this machine's CPU time during the run "
+                   "(steal); compare it only with runs at a similar steal\n",
+                   steal);
+  }
+
   // The registered mode's load (Muster on 127.0.0.1): every connection sends one
   // allocation and waits for its answer before the next, all on this thread
   // (DriveClosedLoop, as wrk does), lighter on the shared cores than Beast coroutines.
@@ -323,7 +348,7 @@ int main(int argc, char** argv) {
   CLI::App app{
       "Allocation load: N keep-alive connections allocate from a muster serve it starts "
       "(or --addr), and it prints throughput, latency, errors, duplicates and CPU per "
-      "allocation as JSON"};
+      "allocation as one JSON line on stdout, with a summary on stderr"};
   app.add_option("--mode", o.mode,
                  "handback: a fleet of echo processes, each allocated server handed back; "
                  "registered: process-less servers, each allocated once")
@@ -341,7 +366,9 @@ int main(int argc, char** argv) {
   app.add_option("--pool", o.pool,
                  "Servers to allocate from (default: 1000 handback, 100000 registered)")
       ->check(CLI::Range(1, 10000000));
-  app.add_option("--addr", o.addr, "HOST:PORT of a running muster serve (default: start one)");
+  app.add_option("--addr", o.addr,
+                 "HOST:PORT of a running muster serve (default: start one); the registered mode "
+                 "allocates its servers labelled pool=bench");
   app.add_option("--token", o.token, "Its API token, with --addr");
   app.add_option("--io-threads", o.io_threads, "--io-threads of the muster serve it starts")
       ->check(CLI::NonNegativeNumber);
