@@ -16,18 +16,6 @@ namespace muster::testing {
 namespace {
 using namespace std::chrono_literals;
 
-// Registers `n` process-less servers labelled pool=<pool>.
-void RegisterPool(MusterProcess& m, const std::string& pool, int n, int first_port = 40000) {
-  for (int i = 0; i < n; ++i) {
-    int status = 0;
-    m.Call("POST", "/v1/gameservers",
-           ExternalServer(pool + "-" + std::to_string(i), first_port + i, {{"pool", pool}}),
-           &status);
-    ASSERT_EQ(status, 201);
-  }
-  ASSERT_TRUE(PollUntil([&] { return static_cast<int>(m.InState("", "Ready").size()) >= n; }, 30s));
-}
-
 json PoolRequest(const std::string& pool, const std::string& session) {
   json r = {{"selectors", json::array({{{"matchLabels", {{"pool", pool}}}}})}};
   if (!session.empty()) r["sessionId"] = session;

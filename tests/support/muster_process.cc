@@ -17,6 +17,8 @@
 #include <iostream>
 #include <sstream>
 
+#include <gtest/gtest.h>
+
 #include "support/poll.h"
 
 extern char** environ;
@@ -210,6 +212,18 @@ json ExternalServer(const std::string& name, int port, const json& labels,
                  {"ports", json::array({{{"name", "game"}, {"port", port}}})}}}}}};
   if (!fleet.empty()) gs["spec"]["fleet"] = fleet;
   return gs;
+}
+
+void RegisterPool(MusterProcess& m, const std::string& pool, int n, int first_port) {
+  for (int i = 0; i < n; ++i) {
+    int status = 0;
+    m.Call("POST", "/v1/gameservers",
+           ExternalServer(pool + "-" + std::to_string(i), first_port + i, {{"pool", pool}}),
+           &status);
+    ASSERT_EQ(status, 201);
+  }
+  ASSERT_TRUE(PollUntil([&] { return static_cast<int>(m.InState("", "Ready").size()) >= n; },
+                        std::chrono::seconds(30)));
 }
 
 json EchoFleet(const std::string& name, int replicas, const json& health) {

@@ -75,6 +75,10 @@ class MusterProcess {
 json ExternalServer(const std::string& name, int port, const json& labels = json::object(),
                     const std::string& fleet = "");
 
+// Registers `n` process-less servers named <pool>-<i>, labelled pool=<pool>, with game
+// ports from `first_port`, and waits until all are Ready (gtest failures if not).
+void RegisterPool(MusterProcess& m, const std::string& pool, int n, int first_port = 40000);
+
 // A fleet of muster-echo servers as JSON.
 json EchoFleet(const std::string& name, int replicas, const json& health = nullptr);
 
