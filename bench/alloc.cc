@@ -45,6 +45,7 @@
 
 #include "cpu_sample.h"
 #include "runtime/host.h"
+#include "serve_flags.h"
 #include "support/muster_process.h"
 #include "support/poll.h"
 #include "support/raw_http.h"
@@ -69,8 +70,7 @@ struct Options {
   int pool = 0;  // 0 = the mode's default
   std::string addr;
   std::string token;
-  int io_threads = 0;  // passed to the muster serve this benchmark starts; 0 = its default
-  std::string cpu_policy = "batch";  // of the serve it starts, and of the load generator
+  muster::bench::ServeFlags serve;  // also the load generator's CPU policy
 };
 
 struct Stats {
@@ -170,7 +170,7 @@ class Load {
                 {"mode", o_.mode},
                 {"door", o_.door},
                 {"connections", o_.connections},
-                {"cpu_policy", o_.cpu_policy},
+                {"cpu_policy", o_.serve.cpu_policy},
                 {"seconds", elapsed_},
                 {"allocations", stats_.ok},
                 {"allocations_per_s", stats_.ok / elapsed_},
@@ -370,14 +370,10 @@ int main(int argc, char** argv) {
                  "HOST:PORT of a running muster serve (default: start one); the registered mode "
                  "allocates its servers labelled pool=bench");
   app.add_option("--token", o.token, "Its API token, with --addr");
-  app.add_option("--io-threads", o.io_threads, "--io-threads of the muster serve it starts")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--cpu-policy", o.cpu_policy,
-                 "--cpu-policy of the muster serve it starts, and the load generator's own "
-                 "during the measured run (batch: it does not preempt Muster's threads when an "
-                 "answer wakes it, as a matchmaker on another machine would not)")
-      ->check(CLI::IsMember({"batch", "normal"}))
-      ->capture_default_str();
+  o.serve.Add(app,
+              ", and the load generator's own during the measured run (batch: it does not "
+              "preempt Muster's threads when an answer wakes it, as a matchmaker on another "
+              "machine would not)");
   CLI11_PARSE(app, argc, argv);
   if (o.mode == "registered" && o.door == "thundernetes") {
     std::cerr << "the thundernetes door allocates by a fleet's buildID: use --mode handback\n";
@@ -387,11 +383,8 @@ int main(int argc, char** argv) {
   const std::string build_id = "6a4f8c1e-0b7d-4e2a-9c3f-5d1e2b3a4c5d";
   std::unique_ptr<muster::testing::MusterProcess> own;
   if (o.addr.empty()) {
-    std::vector<std::string> serve_args = {"--log-level",
-                                           getenv("BENCH_LOG") ? getenv("BENCH_LOG") : "warn"};
-    if (o.io_threads > 0)
-      serve_args.insert(serve_args.end(), {"--io-threads", std::to_string(o.io_threads)});
-    serve_args.insert(serve_args.end(), {"--cpu-policy", o.cpu_policy});
+    const std::vector<std::string> serve_args =
+        o.serve.Args(getenv("BENCH_LOG") ? getenv("BENCH_LOG") : "warn");
     own = std::make_unique<muster::testing::MusterProcess>(
         muster::testing::ServeConfig{"30000-31999", "32000-35999", serve_args});
     if (!own->Start()) return 1;
@@ -476,9 +469,10 @@ int main(int argc, char** argv) {
   Load load(io, o, hp.first, hp.second, build_id, std::move(sdk_ports), std::move(by_game_port));
   std::vector<int> watched = {::getpid()};
   if (own) watched.push_back(own->serve_pid());
-  if (auto s = muster::runtime::SetThreadCpuPolicy(*muster::runtime::ParseCpuPolicy(o.cpu_policy));
+  if (auto s =
+          muster::runtime::SetThreadCpuPolicy(*muster::runtime::ParseCpuPolicy(o.serve.cpu_policy));
       !s.ok())
-    std::cerr << "--cpu-policy " << o.cpu_policy << ": " << s.message() << "\n";
+    std::cerr << "--cpu-policy " << o.serve.cpu_policy << ": " << s.message() << "\n";
   const auto cpu_before = muster::bench::CpuSample::Take(watched);
   load.Run();
   load.Report(muster::bench::CpuSample::Take(watched).Since(cpu_before, load.allocations()));

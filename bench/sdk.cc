@@ -31,6 +31,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agones/sdk.grpc.pb.h"
+#include "serve_flags.h"
 #include "support/muster_process.h"
 #include "support/poll.h"
 #include "support/raw_http.h"
@@ -47,7 +48,7 @@ struct Options {
   int servers = 200;
   int clients = 16;
   double seconds = 10;
-  int io_threads = 0;  // passed to the muster serve this benchmark starts; 0 = its default
+  muster::bench::ServeFlags serve;
 };
 
 double RssKiB(int pid) {
@@ -128,14 +129,12 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", o.seconds, "Length of the measured run")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  app.add_option("--io-threads", o.io_threads, "--io-threads of the muster serve it starts")
-      ->check(CLI::NonNegativeNumber);
+  o.serve.Add(app,
+              " (the load clients stand for game servers and run at the kernel's default, as "
+              "Muster starts them)");
   CLI11_PARSE(app, argc, argv);
 
-  std::vector<std::string> serve_args = {"--log-level", "warn"};
-  if (o.io_threads > 0)
-    serve_args.insert(serve_args.end(), {"--io-threads", std::to_string(o.io_threads)});
-  muster::testing::MusterProcess muster({"36000-36999", "37000-39999", serve_args});
+  muster::testing::MusterProcess muster({"36000-36999", "37000-39999", o.serve.Args("warn")});
   if (!muster.Start()) return 1;
   muster.StopOnSignals();
   const double before = RssKiB(muster.serve_pid());
@@ -194,6 +193,7 @@ int main(int argc, char** argv) {
   for (long n : grpc_counts) (n < 0 ? failed : grpc_total) += n < 0 ? 1 : n;
   const long rest_total = std::max(0L, rest_count);
   json out = {{"transport", o.transport},
+              {"cpu_policy", o.serve.cpu_policy},
               {"clients", o.clients},
               {"seconds", elapsed},
               {"pings", grpc_total + rest_total},
