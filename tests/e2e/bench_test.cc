@@ -81,7 +81,7 @@ TEST(Bench, AllocHandsServersBackThroughTheAgonesAndThundernetesDoors) {
     EXPECT_EQ(r["errors"], 0) << run.err;
     EXPECT_EQ(r["return_errors"], 0) << run.err;
     EXPECT_EQ(r["duplicates"], 0);
-    // Its serve is gone with it: the serve's threads were measured, then stopped.
+    // The serve it started was measured beside it.
     EXPECT_TRUE(r["cpu"]["thread_us_per_op"].contains("muster-owner")) << r["cpu"];
   }
 }
