@@ -171,6 +171,7 @@ class Load {
                 {"door", o_.door},
                 {"connections", o_.connections},
                 {"cpu_policy", o_.serve.cpu_policy},
+                {"cpu_idle", o_.serve.cpu_idle},
                 {"seconds", elapsed_},
                 {"allocations", stats_.ok},
                 {"allocations_per_s", stats_.ok / elapsed_},

@@ -194,6 +194,7 @@ int main(int argc, char** argv) {
   const long rest_total = std::max(0L, rest_count);
   json out = {{"transport", o.transport},
               {"cpu_policy", o.serve.cpu_policy},
+              {"cpu_idle", o.serve.cpu_idle},
               {"clients", o.clients},
               {"seconds", elapsed},
               {"pings", grpc_total + rest_total},

@@ -82,6 +82,8 @@ std::vector<std::string> Check(const ServeOptions& o) {
   if (o.io_threads < 0) problems.push_back("--io-threads: must not be negative");
   if (!runtime::ParseCpuPolicy(o.cpu_policy))
     problems.push_back("--cpu-policy: batch or normal, got \"" + o.cpu_policy + "\"");
+  if (o.cpu_idle != "sleep" && o.cpu_idle != "poll")
+    problems.push_back("--cpu-idle: sleep or poll, got \"" + o.cpu_idle + "\"");
   if (o.gsdk_heartbeat_ms < 1000 || o.gsdk_heartbeat_ms > 60000)
     problems.push_back("--gsdk-heartbeat-interval: milliseconds within 1000-60000");
   if (o.title_id.empty()) problems.push_back("--title-id: must not be empty");
@@ -171,6 +173,13 @@ void AddServeCommand(CLI::App& app, ServeOptions& o) {
                    "normal")
       ->capture_default_str();
   serve
+      ->add_option("--cpu-idle", o.cpu_idle,
+                   "What this machine's idle CPUs do while Muster serves: sleep (the kernel's "
+                   "choice) or poll (they spin instead of halting, so a woken thread runs at "
+                   "once; on a VM the hypervisor need not wake a halted vCPU first). poll costs "
+                   "the idle CPU time, machine-wide, and needs root")
+      ->capture_default_str();
+  serve
       ->add_option("--gsdk-heartbeat-interval", o.gsdk_heartbeat_ms,
                    "PlayFab GSDK servers: heartbeat interval asked for, in ms (1000-60000)")
       ->capture_default_str();
@@ -193,6 +202,19 @@ int RunServe(const ServeOptions& o) {
   // Before any thread starts (the store's checkpointer included): they all inherit it.
   if (core::Status s = runtime::SetThreadCpuPolicy(*runtime::ParseCpuPolicy(o.cpu_policy)); !s.ok())
     spdlog::warn("--cpu-policy {}: {}; running at the kernel's default", o.cpu_policy, s.message());
+  // Held until this function returns; the kernel withdraws it if the process dies.
+  std::unique_ptr<int, void (*)(int*)> polling(nullptr, [](int* fd) {
+    ::close(*fd);
+    delete fd;
+  });
+  if (o.cpu_idle == "poll") {
+    if (auto fd = runtime::KeepIdleCpusPolling(); fd.ok()) {
+      polling.reset(new int(*fd));
+      spdlog::info("idle CPUs poll instead of sleeping while Muster serves (--cpu-idle poll)");
+    } else {
+      spdlog::warn("--cpu-idle poll: {}; idle CPUs sleep", fd.status().message());
+    }
+  }
 
   std::error_code ec;
   fs::create_directories(o.data_dir, ec);

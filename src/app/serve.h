@@ -22,6 +22,7 @@ struct ServeOptions {
   bool stop_on_exit = false;
   std::string log_level = "info";
   std::string cpu_policy = "batch";  // batch or normal: runtime::CpuPolicy for Muster's threads
+  std::string cpu_idle = "sleep";    // sleep, or poll: runtime::KeepIdleCpusPolling while serving
   // PlayFab GSDK agent
   int gsdk_heartbeat_ms = 1000;  // nextHeartbeatIntervalMs
   std::string title_id = "muster";

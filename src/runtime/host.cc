@@ -1,6 +1,7 @@
 #include "runtime/host.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -10,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <climits>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 
@@ -82,6 +84,17 @@ std::optional<CpuPolicy> ParseCpuPolicy(std::string_view name) {
   if (name == "normal") return CpuPolicy::kNormal;
   if (name == "batch") return CpuPolicy::kBatch;
   return std::nullopt;
+}
+
+core::StatusOr<int> KeepIdleCpusPolling() {
+  const int fd = ::open("/dev/cpu_dma_latency", O_WRONLY | O_CLOEXEC);
+  const int32_t zero_us = 0;
+  if (fd < 0 || ::write(fd, &zero_us, sizeof zero_us) != sizeof zero_us) {
+    const std::string why = std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    return core::FailedPrecondition("cannot keep idle CPUs polling: /dev/cpu_dma_latency: " + why);
+  }
+  return fd;
 }
 
 core::TimeMs NowMs() {

@@ -34,6 +34,14 @@ core::Status SetThreadCpuPolicy(CpuPolicy policy);
 // "normal" or "batch", as the `--cpu-policy` flags spell them; nullopt for anything else.
 std::optional<CpuPolicy> ParseCpuPolicy(std::string_view name);
 
+// Keeps this machine's idle CPUs polling instead of halting for as long as the returned
+// descriptor stays open (a PM QoS CPU wake-up latency of 0 µs, /dev/cpu_dma_latency;
+// closing it, or the process ending, withdraws the request). A woken thread then runs at
+// once instead of waiting for its CPU to wake up; on a VM whose idle vCPUs halt, instead
+// of waiting for the hypervisor to run its vCPU again. Machine-wide; costs the idle
+// CPUs' time (power on bare metal, credits on burstable VMs). Needs root.
+core::StatusOr<int> KeepIdleCpusPolling();
+
 // Milliseconds since the Unix epoch, from the system clock. (core reads no clock.)
 core::TimeMs NowMs();
 

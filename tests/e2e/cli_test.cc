@@ -116,14 +116,16 @@ TEST(Cli, ErrorsAreClear) {
 
 TEST(Cli, ServeReportsEveryBadFlagAtOnce) {
   std::string out, err;
-  int rc = RunCommand({MUSTER_BIN, "serve", "--data-dir", "/tmp/muster-never", "--game-ports",
-                       "9-1", "--sdk-ports", "abc", "--listen", "nowhere", "--cpu-policy", "fast"},
-                      &out, &err);
+  int rc = RunCommand(
+      {MUSTER_BIN, "serve", "--data-dir", "/tmp/muster-never", "--game-ports", "9-1", "--sdk-ports",
+       "abc", "--listen", "nowhere", "--cpu-policy", "fast", "--cpu-idle", "spin"},
+      &out, &err);
   EXPECT_EQ(rc, 2);
   EXPECT_NE(err.find("--game-ports"), std::string::npos) << err;
   EXPECT_NE(err.find("--sdk-ports"), std::string::npos) << err;
   EXPECT_NE(err.find("--listen"), std::string::npos) << err;
   EXPECT_NE(err.find("--cpu-policy: batch or normal, got \"fast\""), std::string::npos) << err;
+  EXPECT_NE(err.find("--cpu-idle: sleep or poll, got \"spin\""), std::string::npos) << err;
   EXPECT_FALSE(std::filesystem::exists("/tmp/muster-never"));
 }
 
@@ -153,6 +155,24 @@ TEST(Cli, ServeRunsItsThreadsAtTheCpuPolicyAskedForAndItsGameServersAtTheDefault
   MusterProcess muster({"29300-29339", "29340-29399", {"--cpu-policy", "normal"}});
   ASSERT_TRUE(muster.Start());
   EXPECT_EQ(ThreadPolicies(muster.serve_pid()), std::set<int>{SCHED_OTHER});
+}
+
+TEST(Cli, ServeKeepsIdleCpusPollingOnlyWhenAskedAndOnlyWhileItRuns) {
+  const std::optional<int> before = CpuWakeLatencyUs();
+  if (!before) GTEST_SKIP() << "/dev/cpu_dma_latency cannot be read here (it needs root)";
+  ASSERT_NE(*before, 0) << "something else already keeps this machine's CPUs polling";
+  {
+    MusterProcess muster({"29300-29339", "29340-29399", {}});  // the default: sleep
+    ASSERT_TRUE(muster.Start());
+    EXPECT_EQ(CpuWakeLatencyUs(), before);
+  }
+  {
+    MusterProcess muster({"29300-29339", "29340-29399", {"--cpu-idle", "poll"}});
+    ASSERT_TRUE(muster.Start());
+    EXPECT_EQ(CpuWakeLatencyUs(), 0);
+    EXPECT_NE(muster.ServeLog().find("idle CPUs poll"), std::string::npos) << muster.ServeLog();
+  }
+  EXPECT_EQ(CpuWakeLatencyUs(), before) << "the request outlived the serve";
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "runtime/log_file.h"
 #include "runtime/proc.h"
 #include "runtime/process_runtime.h"
+#include "support/muster_process.h"
 
 namespace muster::runtime {
 namespace {
@@ -233,6 +234,17 @@ TEST(Host, CpuPoliciesAreNamedAsTheFlagsSpellThem) {
   EXPECT_EQ(ParseCpuPolicy("normal"), CpuPolicy::kNormal);
   EXPECT_EQ(ParseCpuPolicy("Batch"), std::nullopt);
   EXPECT_EQ(ParseCpuPolicy(""), std::nullopt);
+}
+
+TEST(Host, IdleCpusPollWhileTheRequestIsHeldAndSleepAgainOnceItIsClosed) {
+  const std::optional<int> before = muster::testing::CpuWakeLatencyUs();
+  if (!before) GTEST_SKIP() << "/dev/cpu_dma_latency cannot be read here (it needs root)";
+  ASSERT_NE(*before, 0) << "something else already keeps this machine's CPUs polling";
+  auto fd = KeepIdleCpusPolling();
+  ASSERT_TRUE(fd.ok()) << fd.status().message();
+  EXPECT_EQ(muster::testing::CpuWakeLatencyUs(), 0);
+  ::close(*fd);
+  EXPECT_EQ(muster::testing::CpuWakeLatencyUs(), before);
 }
 
 TEST(Host, PortProbeSeesABoundPort) {

@@ -280,6 +280,15 @@ bool UdpEcho(int port, const std::string& payload, int timeout_ms) {
   return ok;
 }
 
+std::optional<int> CpuWakeLatencyUs() {
+  const int fd = ::open("/dev/cpu_dma_latency", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  int32_t us = 0;
+  const bool read_all = ::read(fd, &us, sizeof us) == sizeof us;
+  ::close(fd);
+  return read_all ? std::optional<int>(us) : std::nullopt;
+}
+
 int RunCommand(const std::vector<std::string>& argv, std::string* out, std::string* err,
                const std::vector<std::string>& env) {
   char tmpl[] = "/tmp/muster-cmd-XXXXXX";

@@ -86,6 +86,9 @@ json EchoFleet(const std::string& name, int replicas, const json& health = nullp
 bool ProcessAlive(int pid);
 // Sends `payload` to 127.0.0.1:port over UDP and waits up to `timeout_ms` for the echo.
 bool UdpEcho(int port, const std::string& payload, int timeout_ms = 1000);
+// The machine's CPU wake-up latency limit now (PM QoS, /dev/cpu_dma_latency), in µs;
+// nullopt if it cannot be read (it needs root).
+std::optional<int> CpuWakeLatencyUs();
 // Runs a command; returns its exit code and captures stdout and stderr.
 int RunCommand(const std::vector<std::string>& argv, std::string* out, std::string* err,
                const std::vector<std::string>& env = {});
