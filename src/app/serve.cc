@@ -203,13 +203,15 @@ int RunServe(const ServeOptions& o) {
   if (core::Status s = runtime::SetThreadCpuPolicy(*runtime::ParseCpuPolicy(o.cpu_policy)); !s.ok())
     spdlog::warn("--cpu-policy {}: {}; running at the kernel's default", o.cpu_policy, s.message());
   // Held until this function returns; the kernel withdraws it if the process dies.
-  std::unique_ptr<int, void (*)(int*)> polling(nullptr, [](int* fd) {
-    ::close(*fd);
-    delete fd;
-  });
+  struct HeldFd {
+    int fd = -1;
+    ~HeldFd() {
+      if (fd >= 0) ::close(fd);
+    }
+  } polling;
   if (o.cpu_idle == "poll") {
     if (auto fd = runtime::KeepIdleCpusPolling(); fd.ok()) {
-      polling.reset(new int(*fd));
+      polling.fd = *fd;
       spdlog::info("idle CPUs poll instead of sleeping while Muster serves (--cpu-idle poll)");
     } else {
       spdlog::warn("--cpu-idle poll: {}; idle CPUs sleep", fd.status().message());
