@@ -239,12 +239,10 @@ int RunServe(const ServeOptions& o) {
     return 1;
   }
 
-  asio::io_context owner(1);      // the control loop: World, reconcilers, runtime
-  asio::io_context committer(1);  // SQLite commits, one batch at a time
-  asio::io_context syncer(1);     // flushes the WAL while the next batch is written
-  asio::io_context io;            // HTTP: management API and SDK endpoints
+  asio::io_context owner(1);   // the control loop: World, reconcilers, runtime, SQLite writes
+  asio::io_context syncer(1);  // flushes the WAL while the next batch is written
+  asio::io_context io;         // HTTP: management API and SDK endpoints
   auto owner_work = asio::make_work_guard(owner);
-  auto committer_work = asio::make_work_guard(committer);
   auto syncer_work = asio::make_work_guard(syncer);
   auto io_work = asio::make_work_guard(io);
 
@@ -263,8 +261,7 @@ int RunServe(const ServeOptions& o) {
   copts.node.address = o.address.empty() ? runtime::FirstNonLoopbackIPv4() : o.address;
   copts.game_ports = *ParseRange(o.game_ports);
   copts.sdk_ports = *ParseRange(o.sdk_ports);
-  control::Controller controller(owner, committer, syncer, **store, runtime, clock,
-                                 runtime::PortInUse, copts);
+  control::Controller controller(owner, syncer, **store, runtime, clock, runtime::PortInUse, copts);
   sdk::GsdkOptions gsdk{dir + "/gsdk", o.title_id, o.region, o.gsdk_heartbeat_ms};
   if (core::Status s = sdk::PrepareGsdkDir(gsdk); !s.ok()) {
     std::cerr << "muster serve: " << s.message() << "\n";
@@ -275,10 +272,6 @@ int RunServe(const ServeOptions& o) {
   std::thread owner_thread([&] {
     ::pthread_setname_np(::pthread_self(), "muster-owner");
     owner.run();
-  });
-  std::thread committer_thread([&] {
-    ::pthread_setname_np(::pthread_self(), "muster-commit");
-    committer.run();
   });
   std::thread syncer_thread([&] {
     ::pthread_setname_np(::pthread_self(), "muster-sync");
@@ -296,15 +289,12 @@ int RunServe(const ServeOptions& o) {
   auto stop_all = [&] {
     sdk_servers.Shutdown();  // while the owner thread still answers calls in flight
     owner_work.reset();
-    committer_work.reset();
     io_work.reset();
     owner.stop();
     io.stop();
-    owner_thread.join();
-    committer.stop();  // after the owner: a commit under way finishes first
-    committer_thread.join();
+    owner_thread.join();  // a batch being written is written first
     syncer_work.reset();
-    syncer.stop();  // after the committer: a flush under way finishes first
+    syncer.stop();  // after the owner: a flush under way finishes first
     syncer_thread.join();
     for (auto& t : io_threads) t.join();
   };

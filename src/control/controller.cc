@@ -17,12 +17,10 @@ void Controller::OnOwner(F&& f) {
   boost::asio::post(owner_, std::forward<F>(f));
 }
 
-Controller::Controller(boost::asio::io_context& owner, boost::asio::io_context& committer,
-                       boost::asio::io_context& syncer, store::Store& store,
-                       runtime::Runtime& runtime, const core::Clock& clock, PortProbe probe,
-                       ControllerOptions options)
+Controller::Controller(boost::asio::io_context& owner, boost::asio::io_context& syncer,
+                       store::Store& store, runtime::Runtime& runtime, const core::Clock& clock,
+                       PortProbe probe, ControllerOptions options)
     : owner_(owner),
-      committer_(committer),
       syncer_(syncer),
       store_(store),
       runtime_(runtime),
@@ -108,7 +106,7 @@ void Controller::Stage(Change change, Done on_durable) {
 }
 
 void Controller::ScheduleFlush() {
-  if (flush_scheduled_ || commit_in_flight_) return;  // an ending commit starts the next one
+  if (flush_scheduled_ || write_failed_) return;  // OnCommitDone starts the next one
   flush_scheduled_ = true;
   OnOwner([this] { Flush(); });
 }
@@ -127,35 +125,33 @@ void Controller::StageFleet(core::Fleet fleet, Done on_durable) {
   Stage(std::move(change), std::move(on_durable));
 }
 
-// Group commit, pipelined: everything staged since the last commit goes to the
-// committer thread as one transaction, while this thread goes on serving and staging
-// the next batch. One batch is written at a time, so commits land in order; the next
-// batch is written while the syncer flushes this one to disk.
+// Group commit, pipelined: everything staged since the last commit is written here, on
+// the owner thread, as one transaction, and handed to the syncer; this thread goes on
+// serving and staging the next batch, which it writes while the syncer flushes this one.
+// Writing here rather than on a thread of its own saves two hand-offs a batch, each a
+// wait for a CPU (docs/benchmarks.md, "The owner thread writes its own batches").
 void Controller::Flush() {
   flush_scheduled_ = false;
-  if (commit_in_flight_ || (staged_.empty() && waiters_.empty())) return;
-  commit_in_flight_ = true;
+  if (write_failed_ || (staged_.empty() && waiters_.empty())) return;
   ++unsynced_batches_;
   auto batch = std::make_shared<Batch>();
   batch->changes.swap(staged_);
   batch->waiters.swap(waiters_);
   batch->started = std::chrono::steady_clock::now();
-  boost::asio::post(committer_, [this, batch] {
-    auto t0 = std::chrono::steady_clock::now();
-    batch->status = store_.Commit(batch->changes);
-    batch->took = std::chrono::steady_clock::now() - t0;
-    batch->seq = written_seq_.load(std::memory_order_relaxed) + 1;
-    written_seq_.store(batch->seq, std::memory_order_release);
-    if (batch->status.ok()) {  // what reconciling needs, taken here, off the owner thread
-      batch->touched.reserve(batch->changes.size());
-      for (const Change& c : batch->changes) {
-        const auto* gs = std::get_if<GameServer>(&c.object);
-        batch->touched.push_back({c.kind, c.name, gs ? gs->fleet : std::string()});
-      }
+  batch->status = store_.Commit(batch->changes);
+  batch->took = std::chrono::steady_clock::now() - batch->started;
+  batch->seq = written_seq_.load(std::memory_order_relaxed) + 1;
+  written_seq_.store(batch->seq, std::memory_order_release);
+  if (batch->status.ok()) {
+    batch->touched.reserve(batch->changes.size());
+    for (const Change& c : batch->changes) {
+      const auto* gs = std::get_if<GameServer>(&c.object);
+      batch->touched.push_back({c.kind, c.name, gs ? gs->fleet : std::string()});
     }
-    OnOwner([this, ok = batch->status.ok()] { OnWritten(ok); });
-    boost::asio::post(syncer_, [this, batch] { SyncAndFinish(batch); });
-  });
+  } else {
+    write_failed_ = true;  // what is staged next builds on this batch: OnCommitDone decides
+  }
+  boost::asio::post(syncer_, [this, batch] { SyncAndFinish(batch); });
 }
 
 // One flush covers every batch written before it began: a batch that an earlier flush
@@ -174,14 +170,6 @@ void Controller::SyncAndFinish(std::shared_ptr<Batch> batch) {
     }
   }
   OnOwner([this, batch] { OnCommitDone(*batch); });
-}
-
-// The batch is written (not yet durable): the next one may be written. A failed write
-// holds the line until OnCommitDone has dealt with it.
-void Controller::OnWritten(bool ok) {
-  if (!ok) return;
-  commit_in_flight_ = false;
-  if (!staged_.empty() || !waiters_.empty()) Flush();
 }
 
 void Controller::OnCommitDone(Batch& batch) {
@@ -217,13 +205,13 @@ void Controller::OnCommitDone(Batch& batch) {
     later.swap(waiters_);
     staged_.clear();
     for (auto& w : later) batch.waiters.push_back(std::move(w));
-    commit_in_flight_ = false;
+    write_failed_ = false;
     Reload();
   } else {
     OnCommitted(batch.touched);
   }
   for (auto& w : batch.waiters) w(batch.status);
-  if (!staged_.empty() || !waiters_.empty()) Flush();  // what the waiters staged
+  if (!staged_.empty() || !waiters_.empty()) ScheduleFlush();  // what the waiters staged
 }
 
 void Controller::Reload() {

@@ -7,11 +7,11 @@
 //
 // Durability: a mutating call's callback runs only after its write is committed and
 // synced. Writes staged while the owner thread works through its queue are committed
-// together in one transaction (group commit) by the committer thread, while the
-// owner thread goes on with the next batch; one batch is written at a time. The
-// syncer thread's disk flush of one batch overlaps the writing of the next, and one
-// flush covers every batch written before it began. Each batch, once durable,
-// drives the next reconcile; batches complete in order.
+// together in one transaction (group commit), written by the owner thread itself into
+// the WAL (no flush: it never waits for the disk). The syncer thread's disk flush of
+// one batch overlaps the staging and writing of the next, and one flush covers every
+// batch written before it began. Each batch, once durable, drives the next reconcile;
+// batches complete in order.
 #pragma once
 
 #include <atomic>
@@ -83,12 +83,12 @@ struct ControllerOptions {
 
 class Controller {
  public:
-  // `committer` is run by one other thread; it alone calls Store::Commit (after Start).
-  // `syncer` is run by one more; it calls Store::Sync while the committer writes the
-  // next batch (for a store that syncs in Commit, Sync costs nothing).
-  Controller(boost::asio::io_context& owner, boost::asio::io_context& committer,
-             boost::asio::io_context& syncer, store::Store& store, runtime::Runtime& runtime,
-             const core::Clock& clock, PortProbe probe, ControllerOptions options);
+  // The owner thread alone calls Store::Commit (after Start). `syncer` is run by one
+  // other thread; it calls Store::Sync while the owner thread stages and writes the next
+  // batch (for a store that syncs in Commit, Sync costs nothing).
+  Controller(boost::asio::io_context& owner, boost::asio::io_context& syncer, store::Store& store,
+             runtime::Runtime& runtime, const core::Clock& clock, PortProbe probe,
+             ControllerOptions options);
   ~Controller();
 
   // Loads the store, re-adopts running game servers, rebuilds the port registry,
@@ -197,7 +197,6 @@ class Controller {
   void ScheduleFlush();
   void Flush();
   void SyncAndFinish(std::shared_ptr<Batch> batch);  // syncer thread
-  void OnWritten(bool ok);
   void OnCommitDone(Batch& batch);
   // Runs `done` once everything staged so far is durable (at once if nothing is).
   void AfterDurable(Done done);
@@ -227,7 +226,6 @@ class Controller {
   void OnOwner(F&& f);
 
   boost::asio::io_context& owner_;
-  boost::asio::io_context& committer_;
   boost::asio::io_context& syncer_;
   store::Store& store_;
   runtime::Runtime& runtime_;
@@ -242,9 +240,9 @@ class Controller {
   std::vector<store::Change> staged_;
   std::vector<Done> waiters_;
   bool flush_scheduled_ = false;
-  bool commit_in_flight_ = false;         // a batch is being written
-  int unsynced_batches_ = 0;              // flushed, not yet durable (answered in OnCommitDone)
-  std::atomic<uint64_t> written_seq_{0};  // the last batch written (committer thread)
+  bool write_failed_ = false;             // holds every later batch until OnCommitDone
+  int unsynced_batches_ = 0;              // written, not yet durable (answered in OnCommitDone)
+  std::atomic<uint64_t> written_seq_{0};  // the last batch written (owner thread)
   uint64_t synced_seq_ = 0;               // the last batch known durable (syncer thread)
   bool reconcile_scheduled_ = false;
   bool fleet_reconcile_scheduled_ = false;

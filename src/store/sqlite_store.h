@@ -1,7 +1,8 @@
 // Store on a SQLite file in WAL mode. A commit is on disk when Commit returns
 // (synchronous=FULL), or, with SyncMode::kDeferred, when a later Sync returns. One
-// connection writes, used by one thread at a time (the committer); Sync may run on
-// another; a Checkpointer copies the WAL into the database file on its own thread.
+// connection writes, used by one thread at a time (the controller's owner thread); Sync
+// may run on another; a Checkpointer copies the WAL into the database file on its own
+// thread.
 #pragma once
 
 #include <memory>

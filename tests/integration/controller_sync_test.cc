@@ -1,10 +1,12 @@
 // The controller's commit pipeline against a real SQLite store whose Sync is gated at
-// the seam: an allocation is answered only after the flush that covers it, and the
-// next batch is written while that flush is still under way.
+// the seam (and whose Commit can be made to fail): an allocation is answered only after
+// the flush that covers it, the next batch is written while that flush is still under
+// way, and a failed write fails what was staged on top of it.
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
 #include <future>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -29,6 +31,10 @@ class GatedStore : public store::Store {
   explicit GatedStore(store::Store& inner) : inner_(inner) {}
   core::StatusOr<store::Snapshot> Load() override { return inner_.Load(); }
   core::Status Commit(std::vector<store::Change>& changes) override {
+    if (fail_next.exchange(false)) {  // as a full disk would: nothing written
+      ++commits;
+      return core::Status(core::Code::kInternal, "sqlite write: database or disk is full");
+    }
     core::Status s = inner_.Commit(changes);
     ++commits;
     return s;
@@ -48,8 +54,9 @@ class GatedStore : public store::Store {
     }
     cv_.notify_all();
   }
-  std::atomic<int> commits{0};
+  std::atomic<int> commits{0};  // attempts, failed ones included
   std::atomic<bool> waiting{false};
+  std::atomic<bool> fail_next{false};
 
  private:
   store::Store& inner_;
@@ -92,18 +99,17 @@ class ControllerSyncTest : public ::testing::Test {
     ControllerOptions o;
     o.node.name = "n1";
     controller_ = std::make_unique<Controller>(
-        owner_, committer_, syncer_, *gated_, runtime_, clock_,
-        [](int, core::Protocol) { return false; }, o);
+        owner_, syncer_, *gated_, runtime_, clock_, [](int, core::Protocol) { return false; }, o);
     std::promise<core::Status> started;
     asio::post(owner_, [&] { started.set_value(controller_->Start(nullptr)); });
-    for (auto* io : {&owner_, &committer_, &syncer_}) threads_.emplace_back([io] { io->run(); });
+    for (auto* io : {&owner_, &syncer_}) threads_.emplace_back([io] { io->run(); });
     ASSERT_TRUE(started.get_future().get().ok());
   }
 
   void TearDown() override {
     gated_->SetOpen(true);
-    for (auto* w : {&owner_work_, &committer_work_, &syncer_work_}) w->reset();
-    for (auto* io : {&owner_, &committer_, &syncer_}) io->stop();
+    for (auto* w : {&owner_work_, &syncer_work_}) w->reset();
+    for (auto* io : {&owner_, &syncer_}) io->stop();
     for (auto& t : threads_) t.join();
     controller_.reset();
     sqlite_.reset();
@@ -141,12 +147,24 @@ class ControllerSyncTest : public ::testing::Test {
     done.get_future().get();
   }
 
+  // Allocates for `session`; its answer lands in `answers` (the server, or "error: ...").
+  void Allocate(const std::string& session, std::map<std::string, std::string>& answers) {
+    core::AllocationRequest req;
+    req.session_id = session;
+    controller_->Allocate(req, [&, session](core::StatusOr<AllocationResult> r) {
+      std::lock_guard lock(answers_mu_);
+      answers[session] = r.ok() ? r->server.meta.name : "error: " + r.status().message();
+    });
+  }
+  size_t Count(const std::map<std::string, std::string>& answers) {
+    std::lock_guard lock(answers_mu_);
+    return answers.size();
+  }
+
   std::string dir_;
-  asio::io_context owner_{1}, committer_{1}, syncer_{1};
+  asio::io_context owner_{1}, syncer_{1};
   asio::executor_work_guard<asio::io_context::executor_type> owner_work_ =
       asio::make_work_guard(owner_);
-  asio::executor_work_guard<asio::io_context::executor_type> committer_work_ =
-      asio::make_work_guard(committer_);
   asio::executor_work_guard<asio::io_context::executor_type> syncer_work_ =
       asio::make_work_guard(syncer_);
   std::unique_ptr<store::SqliteStore> sqlite_;
@@ -155,7 +173,10 @@ class ControllerSyncTest : public ::testing::Test {
   SteadyClock clock_;
   std::unique_ptr<Controller> controller_;
   std::vector<std::thread> threads_;
+  std::mutex answers_mu_;
 };
+
+std::mutex answers_mu_;
 
 TEST_F(ControllerSyncTest, AnswersWaitForTheFlushAndTheNextBatchIsWrittenMeanwhile) {
   Register("a", 7001);
@@ -197,6 +218,49 @@ TEST_F(ControllerSyncTest, AnswersWaitForTheFlushAndTheNextBatchIsWrittenMeanwhi
   EXPECT_EQ(order, (std::vector<std::string>{"s-1", "s-2"})) << "batches complete in order";
   EXPECT_EQ(StateOf("a"), "Allocated");
   EXPECT_EQ(StateOf("b"), "Allocated");
+}
+
+// A write that fails fails its batch and every change staged on top of it, and the
+// World is reloaded from the store; batches written before it still complete, and
+// the next request is written as usual.
+TEST_F(ControllerSyncTest, AFailedWriteFailsWhatBuiltOnItAndTheWorldIsReloaded) {
+  for (auto [name, port] : {std::pair{"a", 7001}, {"b", 7002}, {"c", 7003}}) Register(name, port);
+  ASSERT_TRUE(testing::PollUntil(
+      [&] { return StateOf("a") == "Ready" && StateOf("b") == "Ready" && StateOf("c") == "Ready"; },
+      10s));
+
+  gated_->SetOpen(false);
+  std::map<std::string, std::string> answers;
+  int attempts = gated_->commits;
+  Allocate("s-0", answers);  // written; its flush waits at the gate
+  ASSERT_TRUE(
+      testing::PollUntil([&] { return gated_->commits > attempts && gated_->waiting; }, 10s));
+
+  gated_->fail_next = true;
+  attempts = gated_->commits;
+  Allocate("s-1", answers);  // its write fails
+  ASSERT_TRUE(testing::PollUntil([&] { return gated_->commits > attempts; }, 10s));
+  attempts = gated_->commits;
+  Allocate("s-2", answers);  // staged on top of the failed batch: not written
+  DrainOwner();              // the allocation, which would post a flush
+  DrainOwner();              // and that flush
+  EXPECT_EQ(gated_->commits, attempts) << "a batch was written after a failed one";
+  EXPECT_EQ(Count(answers), 0u);
+
+  gated_->SetOpen(true);
+  ASSERT_TRUE(testing::PollUntil([&] { return Count(answers) == 3; }, 10s));
+  const std::string first = answers["s-0"];
+  ASSERT_TRUE(first == "a" || first == "b" || first == "c") << first;
+  EXPECT_EQ(answers["s-1"], "error: sqlite write: database or disk is full");
+  EXPECT_EQ(answers["s-2"], "error: sqlite write: database or disk is full");
+  for (const char* name : {"a", "b", "c"})
+    EXPECT_EQ(StateOf(name), name == first ? "Allocated" : "Ready") << name;
+
+  Allocate("s-3", answers);
+  ASSERT_TRUE(testing::PollUntil([&] { return Count(answers) == 4; }, 10s));
+  EXPECT_NE(answers["s-3"].rfind("error", 0), 0u) << answers["s-3"];
+  EXPECT_NE(answers["s-3"], first);
+  EXPECT_EQ(StateOf(answers["s-3"]), "Allocated");
 }
 
 }  // namespace

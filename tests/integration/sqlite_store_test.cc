@@ -318,7 +318,7 @@ TEST_F(SqliteStoreTest, AWalThatCannotStartOverIsRetriedEveryFewPagesAndStartsOv
 }
 
 // Deferred syncing: commits are written by one thread while another flushes the WAL,
-// as the controller's committer and syncer do. Everything committed is there after a
+// as the controller's owner and syncer threads do. Everything committed is there after a
 // reopen, versions in order, and Sync reports success throughout.
 TEST_F(SqliteStoreTest, DeferredSyncRunsBesideCommitsAndLosesNothing) {
   {
