@@ -1,6 +1,7 @@
 // The allocation load generator (bench/alloc) against the real binary, briefly: what it
 // counts matches what the store holds, and its modes and doors run without errors. It
 // measures nothing here: the numbers belong in docs/benchmarks.md, not in assertions.
+#include <algorithm>
 #include <set>
 #include <sstream>
 
@@ -13,7 +14,9 @@ namespace {
 
 struct BenchRun {
   int exit_code = -1;
-  json report;  // the JSON line with "benchmark": "alloc"; null if none
+  json report;             // the (last) JSON line with "benchmark": "alloc"; null if none
+  std::vector<json> runs;  // every such line, one per measured run
+  json summary;            // the line with "benchmark": "alloc_runs" (--runs); null if none
   std::string out, err;
 };
 
@@ -25,7 +28,9 @@ BenchRun RunBench(const std::vector<std::string>& args) {
   std::istringstream lines(run.out);
   for (std::string line; std::getline(lines, line);) {
     json j = json::parse(line, nullptr, false);
-    if (j.is_object() && j.value("benchmark", "") == "alloc") run.report = j;
+    if (!j.is_object()) continue;
+    if (j.value("benchmark", "") == "alloc") run.runs.push_back(run.report = j);
+    if (j.value("benchmark", "") == "alloc_runs") run.summary = j;
   }
   return run;
 }
@@ -86,12 +91,66 @@ TEST(Bench, AllocHandsServersBackThroughTheAgonesAndThundernetesDoors) {
   }
 }
 
+// The median of the runs' values of `key`.
+double Median(const std::vector<json>& runs, const char* key) {
+  std::vector<double> v;
+  for (const json& r : runs) v.push_back(r[key].get<double>());
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+// --runs: each run is measured and reported on its own, and the last line sums them up
+// from what the runs reported (two runs: the median is the mean of both). The target is set
+// low only so that either answer can occur; nothing is asserted about speed.
+TEST(Bench, AllocRunsEndWithTheirMedianSpreadAndHowManyMetTheTarget) {
+  BenchRun run = RunBench({"--mode", "handback", "--pool", "3", "--connections", "3", "--seconds",
+                           "1", "--runs", "2", "--target-per-s", "500", "--target-p99-ms", "20"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  ASSERT_EQ(run.runs.size(), 2u) << run.out;
+  ASSERT_TRUE(run.summary.is_object()) << run.out;
+  const json& s = run.summary;
+  EXPECT_EQ(s["runs"], 2);
+  EXPECT_EQ(s["target"], (json{{"allocations_per_s", 500.0}, {"p99_ms", 20.0}}));
+  long met = 0;
+  for (const json& r : run.runs) {
+    EXPECT_EQ(r["errors"], 0) << run.err;
+    EXPECT_EQ(r["duplicates"], 0);
+    const bool meets =
+        r["allocations_per_s"].get<double>() >= 500 && r["p99_ms"].get<double>() < 20;
+    EXPECT_EQ(r["met_target"], meets) << r.dump();
+    met += meets;
+  }
+  EXPECT_EQ(s["met_target"], met);
+  for (const char* key : {"allocations_per_s", "p99_ms"}) {
+    SCOPED_TRACE(key);
+    std::vector<double> v;
+    for (const json& r : run.runs) v.push_back(r[key].get<double>());
+    EXPECT_DOUBLE_EQ(s[key]["median"].get<double>(), Median(run.runs, key));
+    EXPECT_DOUBLE_EQ(s[key]["min"].get<double>(), *std::min_element(v.begin(), v.end()));
+    EXPECT_DOUBLE_EQ(s[key]["max"].get<double>(), *std::max_element(v.begin(), v.end()));
+  }
+  EXPECT_NE(run.err.find("run 2 of 2"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("met in " + std::to_string(met) + " of 2"), std::string::npos) << run.err;
+
+  BenchRun once =
+      RunBench({"--mode", "handback", "--pool", "3", "--connections", "3", "--seconds", "1"});
+  ASSERT_EQ(once.exit_code, 0) << once.err;
+  EXPECT_EQ(once.runs.size(), 1u);
+  EXPECT_TRUE(once.summary.is_null()) << "a single run needs no summary across runs";
+}
+
 TEST(Bench, AllocRefusesACombinationItCannotRun) {
   BenchRun run = RunBench({"--mode", "registered", "--door", "thundernetes"});
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.err.find("use --mode handback"), std::string::npos) << run.err;
   run = RunBench({"--connections", "0"});
   EXPECT_EQ(run.exit_code, 105) << run.err;  // CLI11's code for a value out of range
+  // A registered pool given by --addr is allocated once: a second run would find it gone.
+  run = RunBench({"--mode", "registered", "--addr", "127.0.0.1:1", "--token", "t", "--runs", "2"});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("--runs 2 with --addr"), std::string::npos) << run.err;
+  run = RunBench({"--runs", "0"});
+  EXPECT_EQ(run.exit_code, 105) << run.err;
 }
 
 }  // namespace
