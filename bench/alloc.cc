@@ -22,8 +22,8 @@
 // (bench/cpu_sample.h). One load client shares the 2 cores with Muster: the numbers include that
 // cost. A summary for people goes to stderr, with whether the run met the target (issue #3's
 // by default: >= 20,000 allocations/s with p99 < 5 ms). --runs N measures N times, a fresh
-// serve and pool each time, and ends with one more JSON line: the median and spread of the
-// runs' throughput and p99, and how many met the target.
+// serve and pool each time (unless --addr), and ends with one more JSON line: the median and spread
+// of the runs' throughput and p99, and how many met the target.
 
 #include <unistd.h>
 

@@ -8,10 +8,10 @@
 // Durability: a mutating call's callback runs only after its write is committed and
 // synced. Writes staged while the owner thread works through its queue are committed
 // together in one transaction (group commit), written by the owner thread itself into
-// the WAL (no flush: it never waits for the disk). The syncer thread's disk flush of
-// one batch overlaps the staging and writing of the next, and one flush covers every
-// batch written before it began. Each batch, once durable, drives the next reconcile;
-// batches complete in order.
+// the WAL: it never waits for a batch's flush (only the WAL's start-over, once per
+// 32,768 pages, syncs on it). The syncer thread's disk flush of one batch overlaps the
+// staging and writing of the next, and one flush covers every batch written before it
+// began. Each batch, once durable, drives the next reconcile; batches complete in order.
 #pragma once
 
 #include <atomic>

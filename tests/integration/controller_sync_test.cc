@@ -176,8 +176,6 @@ class ControllerSyncTest : public ::testing::Test {
   std::mutex answers_mu_;
 };
 
-std::mutex answers_mu_;
-
 TEST_F(ControllerSyncTest, AnswersWaitForTheFlushAndTheNextBatchIsWrittenMeanwhile) {
   Register("a", 7001);
   Register("b", 7002);
@@ -202,7 +200,7 @@ TEST_F(ControllerSyncTest, AnswersWaitForTheFlushAndTheNextBatchIsWrittenMeanwhi
   allocate("s-1");
   // The first batch is written and its flush is held at the gate.
   ASSERT_TRUE(testing::PollUntil([&] { return gated_->commits > before && gated_->waiting; }, 10s));
-  DrainOwner();  // anything the write posted to the owner thread has run
+  DrainOwner();  // the owner thread is idle, and nothing is answered yet
   EXPECT_EQ(answered, 0) << "answered before its flush";
 
   // A second allocation is written while the first flush is still under way.

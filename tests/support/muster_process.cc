@@ -97,6 +97,9 @@ MusterProcess::MusterProcess(ServeConfig config) : config_(std::move(config)) {
 }
 
 MusterProcess::~MusterProcess() {
+  // A signal after this must not go to a pid that is reaped below and may be reused.
+  int mine = pid_;
+  stop_on_signal_pid.compare_exchange_strong(mine, 0);
   if (pid_ > 0) {
     for (const json& gs : GameServers()) {
       if (gs["status"].contains("pid")) seen_game_pids_.insert(gs["status"]["pid"].get<int>());
