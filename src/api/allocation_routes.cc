@@ -78,10 +78,19 @@ void CreateToken(control::Controller& c, const Request& req, Reply reply) {
   for (const auto& [k, v] : body.items())
     if (k != "scope" && k != "name")
       return reply(ErrorResponse(400, "InvalidArgument", "unknown field \"" + k + "\"", k));
-  std::string scope = body.value("scope", "");
+  for (const char* key : {"scope", "name"})
+    if (body.contains(key) && !body[key].is_string() && !body[key].is_null())
+      return reply(ErrorResponse(400, "InvalidArgument", "must be a string", key));
+  auto text = [&](const char* key) {
+    return body.contains(key) && body[key].is_string() ? body[key].get<std::string>() : "";
+  };
+  std::string scope = text("scope");
   if (!ParseScope(scope))
     return reply(ErrorResponse(400, "InvalidArgument", "must be admin, allocate or read", "scope"));
-  std::string name = body.value("name", "");
+  std::string name = text("name");
+  if (name.empty() && body.contains("name") && body["name"].is_string())
+    return reply(ErrorResponse(400, "InvalidArgument",
+                               "must not be empty (leave it out for a generated name)", "name"));
   if (name.empty()) name = scope + "-" + NewTokenSecret().substr(4, 8);
   if (!core::IsValidName(name))
     return reply(

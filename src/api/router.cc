@@ -1,5 +1,7 @@
 #include "api/router.h"
 
+#include <spdlog/spdlog.h>
+
 #include "api/responses.h"
 
 namespace muster::api {
@@ -91,12 +93,15 @@ void Router::Handle(const Request& req, Reply reply) const {
   Params params;
   std::string path = SplitTarget(req.target(), &params.query);
   auto segments = Split(path);
-  bool path_known = false;
+  std::string allowed;  // the methods the path takes, for a 405's Allow
   for (const Compiled& c : routes_) {
     params.path.clear();
     if (!Match(c.segments, segments, &params.path)) continue;
-    path_known = true;
-    if (c.route.method != req.method()) continue;
+    if (c.route.method != req.method()) {
+      const std::string m(http::to_string(c.route.method));
+      if (allowed.find(m) == std::string::npos) allowed += (allowed.empty() ? "" : ", ") + m;
+      continue;
+    }
     if (auth_) {
       if (core::Status s = auth_->Check(req, c.route.scope); !s.ok()) {
         Response res = ErrorResponse(s);
@@ -105,12 +110,25 @@ void Router::Handle(const Request& req, Reply reply) const {
         return reply(std::move(res));
       }
     }
-    return c.route.handler(req, params, std::move(reply));
+    // A handler that throws is a bug; it answers 500 instead of taking the server down.
+    // Contract: handlers reply last, so one that throws has not replied yet.
+    Reply keep = reply;
+    try {
+      return c.route.handler(req, params, std::move(reply));
+    } catch (const std::exception& e) {
+      spdlog::error("{} {} failed: {}", std::string(req.method_string()), path, e.what());
+      return keep(ErrorResponse(500, "Internal",
+                                "the request failed inside Muster: " + std::string(e.what()), ""));
+    }
   }
-  if (path_known)
-    return reply(ErrorResponse(405, "MethodNotAllowed",
-                               std::string(req.method_string()) + " is not allowed on " + path,
-                               ""));
+  if (!allowed.empty()) {
+    Response res = ErrorResponse(405, "MethodNotAllowed",
+                                 std::string(req.method_string()) + " is not allowed on " + path +
+                                     " (allowed: " + allowed + ")",
+                                 "");
+    res.set(http::field::allow, allowed);
+    return reply(std::move(res));
+  }
   reply(ErrorResponse(404, "NotFound", "no such path: " + path, ""));
 }
 

@@ -318,10 +318,11 @@ int RunCli(int argc, char** argv) {
   token->require_subcommand(1);
   auto* token_create = token->add_subcommand("create", "Create a token; it is shown once");
   token_create->add_option("--scope", token_scope, "admin | allocate | read")->required();
-  token_create->add_option("--name", token_name, "A name to list and revoke it by");
+  auto* token_name_opt =
+      token_create->add_option("--name", token_name, "A name to list and revoke it by");
   token_create->callback([&] {
     json body = {{"scope", token_scope}};
-    if (!token_name.empty()) body["name"] = token_name;
+    if (token_name_opt->count() > 0) body["name"] = token_name;
     auto out = client.Call(api::http::verb::post, "/v1/tokens", body.dump());
     if (!out) {
       rc = 1;

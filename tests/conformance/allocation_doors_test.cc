@@ -169,6 +169,27 @@ TEST_F(Doors, BadInputChangesNothing) {
   check("/v1/allocations", "{}", 401, "Authorization", /*token=*/false);
 }
 
+TEST_F(Doors, TokenRequestsOfTheWrongShapeAre400AndChangeNothing) {
+  auto check = [&](const std::string& body, const std::string& field) {
+    auto res = muster_.Raw("POST", "/v1/tokens", body);
+    EXPECT_EQ(res.status, 400) << body << " " << res.body;
+    EXPECT_EQ(json::parse(res.body)["field"], field) << res.body;
+  };
+  check(R"({"scope":["allocate"]})", "scope");
+  check(R"({"scope":{"a":1}})", "scope");
+  check(R"({"scope":null})", "scope");
+  check(R"({"scope":"allocate","name":5})", "name");
+  check(R"({"scope":"allocate","name":""})", "name");
+  check(R"({"scope":"allocate","name":"Not A Label"})", "name");
+  EXPECT_EQ(muster_.Call("GET", "/v1/tokens")["items"].size(), 0u) << "nothing was created";
+  // A null name is no name: one is made up.
+  int status = 0;
+  json made =
+      muster_.Call("POST", "/v1/tokens", json::parse(R"({"scope":"read","name":null})"), &status);
+  EXPECT_EQ(status, 201) << made.dump();
+  EXPECT_EQ(made["name"].get<std::string>().rfind("read-", 0), 0u) << made.dump();
+}
+
 TEST_F(Doors, TokenScopes) {
   int status = 0;
   json alloc = muster_.Call("POST", "/v1/tokens", {{"scope", "allocate"}, {"name", "mm"}}, &status);

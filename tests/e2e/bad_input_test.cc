@@ -185,8 +185,9 @@ TEST_F(BadInput, UnknownPathAndMethod) {
   int status = 0;
   muster_->Call("GET", "/v1/nothing", nullptr, &status);
   EXPECT_EQ(status, 404);
-  muster_->Call("PATCH", "/v1/fleets", nullptr, &status);
-  EXPECT_EQ(status, 405);
+  auto res = muster_->Raw("PATCH", "/v1/fleets", "");
+  EXPECT_EQ(res.status, 405);
+  EXPECT_EQ(res.headers["allow"], "GET, POST") << "a 405 says which methods the path takes";
 }
 
 }  // namespace
