@@ -3,7 +3,9 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <cctype>
 #include <stdexcept>
+#include <string_view>
 
 namespace muster::api {
 namespace {
@@ -40,11 +42,16 @@ std::optional<Scope> ParseScope(const std::string& s) {
 std::optional<std::string> BearerToken(const Request& req) {
   auto it = req.find(http::field::authorization);
   if (it == req.end()) return std::nullopt;
-  std::string value(it->value());
-  const std::string prefix = "Bearer ";
-  if (value.size() <= prefix.size() || value.compare(0, prefix.size(), prefix) != 0)
-    return std::nullopt;
-  return value.substr(prefix.size());
+  std::string_view value = it->value();
+  // The scheme is case-insensitive (RFC 9110 §11.1); spaces may follow it.
+  constexpr std::string_view kScheme = "bearer";
+  if (value.size() <= kScheme.size() || value[kScheme.size()] != ' ') return std::nullopt;
+  for (size_t i = 0; i < kScheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(value[i])) != kScheme[i]) return std::nullopt;
+  value.remove_prefix(kScheme.size());
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  if (value.empty()) return std::nullopt;
+  return std::string(value);
 }
 
 bool ConstantTimeEquals(const std::string& a, const std::string& b) {
@@ -76,13 +83,19 @@ core::Status Authenticator::Check(const Request& req, Scope needed) const {
   auto token = BearerToken(req);
   if (!token)
     return core::Status(core::Code::kUnauthenticated,
-                        "missing \"Authorization: Bearer <token>\" header", "Authorization");
+                        req.count(http::field::authorization)
+                            ? "the Authorization header must be \"Bearer <token>\""
+                            : "missing \"Authorization: Bearer <token>\" header",
+                        "Authorization");
   if (ConstantTimeEquals(*token, admin_token_)) return core::OkStatus();  // every scope
   // Lookup by hash: the table never holds a token itself, and a hash lookup reveals
   // nothing about how close a guess was.
   std::optional<core::ApiToken> found =
       tokens_ ? tokens_->FindBySha256(Sha256Hex(*token)) : std::nullopt;
-  if (!found) return core::Status(core::Code::kUnauthenticated, "unknown token", "Authorization");
+  if (!found)
+    return core::Status(core::Code::kUnauthenticated,
+                        "unknown token (never created on this server, or revoked)",
+                        "Authorization");
   if (found->scope == ScopeName(Scope::kAdmin) || found->scope == ScopeName(needed))
     return core::OkStatus();
   return core::Status(core::Code::kPermissionDenied,

@@ -36,7 +36,7 @@ class Authenticator {
   const control::TokenTable* tokens_;
 };
 
-// The token of an "Authorization: Bearer <token>" header, if any.
+// The token of an "Authorization: Bearer <token>" header (scheme in any case), if any.
 std::optional<std::string> BearerToken(const Request& req);
 // Compares in time independent of where the strings differ.
 bool ConstantTimeEquals(const std::string& a, const std::string& b);

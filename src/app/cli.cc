@@ -14,6 +14,9 @@
 namespace muster::app {
 namespace {
 
+// `muster allocate`: nothing can be allocated now (HTTP 429); worth a retry later.
+constexpr int kExitNoneAvailable = 3;
+
 using nlohmann::json;
 
 enum class Resource { kFleet, kGameServer };
@@ -47,13 +50,30 @@ class Client {
     json parsed = json::parse(raw->body, nullptr, false);
     if (raw->status >= 200 && raw->status < 300)
       return parsed.is_discarded() ? json(raw->body) : parsed;
-    std::string message = parsed.is_object() ? parsed.value("message", raw->body) : raw->body;
-    std::string field = parsed.is_object() ? parsed.value("field", "") : "";
-    std::cerr << "error: " << (field.empty() ? "" : field + ": ") << message << "\n";
-    if (parsed.is_object() && parsed.contains("problems"))
-      for (const auto& p : parsed["problems"])
-        std::cerr << "  " << p.value("field", "") << ": " << p.value("message", "") << "\n";
+    PrintError(*raw, parsed);
     return std::nullopt;
+  }
+
+  // "error: FIELD: MESSAGE" (the field once, also where the message already starts with
+  // it), or every problem on a line of its own; a 401 says where a token comes from.
+  void PrintError(const api::HttpResult& raw, const json& parsed) const {
+    auto text = [&](const json& j, const char* key) {
+      return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>()
+                                                                    : std::string();
+    };
+    if (parsed.is_object() && parsed.contains("problems") && parsed["problems"].size() > 1) {
+      std::cerr << "error: " << parsed["problems"].size() << " problems:\n";
+      for (const auto& p : parsed["problems"])
+        std::cerr << "  " << text(p, "field") << ": " << text(p, "message") << "\n";
+      return;
+    }
+    std::string message = parsed.is_object() ? text(parsed, "message") : raw.body;
+    const std::string field = text(parsed, "field");
+    if (!field.empty() && message.rfind(field + ": ", 0) != 0) message = field + ": " + message;
+    std::cerr << "error: " << message << "\n";
+    if (raw.status == 401)
+      std::cerr << "  (the token comes from --token, else MUSTER_TOKEN, else "
+                   "DATA_DIR/admin.token, DATA_DIR being --data-dir or ./muster-data)\n";
   }
 
   std::optional<api::HttpResult> Raw(api::http::verb method, const std::string& target,
@@ -273,8 +293,10 @@ int RunCli(int argc, char** argv) {
 
   std::string alloc_fleet, session, scheduling_flag;
   std::vector<std::string> selector_flags;
-  auto* allocate =
-      app.add_subcommand("allocate", "Allocate a Ready game server (as a matchmaker would)");
+  auto* allocate = app.add_subcommand(
+      "allocate",
+      "Allocate a Ready game server (as a matchmaker would). Exits 3 when none is available "
+      "now (HTTP 429: try again later), 1 on other errors");
   allocate->add_option("--fleet", alloc_fleet, "Only from this fleet");
   allocate->add_option("--selector,-l", selector_flags,
                        "Label KEY=VALUE the server must have (repeatable)");
@@ -295,11 +317,15 @@ int RunCli(int argc, char** argv) {
     if (!labels.empty()) body["selectors"] = json::array({{{"matchLabels", labels}}});
     if (!session.empty()) body["sessionId"] = session;
     if (!scheduling_flag.empty()) body["scheduling"] = scheduling_flag;
-    auto out = client.Call(api::http::verb::post, "/v1/allocations", body.dump());
+    api::HttpResult raw;
+    auto out = client.Call(api::http::verb::post, "/v1/allocations", body.dump(), &raw);
     if (!out) {
-      rc = 1;
+      rc = raw.status == 429 ? kExitNoneAvailable : 1;  // 429: a script may retry
       return;
     }
+    if (raw.status == 200)  // 201 is a new allocation; 200 answers a repeated session
+      std::cerr << "session " << (*out)["sessionId"].get<std::string>()
+                << " already had this server (a repeat: nothing new was allocated)\n";
     if (output == "json") {
       std::cout << out->dump(2) << "\n";
     } else {

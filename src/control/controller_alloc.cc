@@ -53,6 +53,14 @@ void Controller::Allocate(core::AllocationRequest req, Callback<AllocationResult
       // A session that is still on a server gets that server again (after a restart too:
       // the session is in the server's stored status).
       if (const GameServer* gs = world_.FindSession(req.session_id)) {
+        // The session names one server; a repeat that asks another fleet (or build) for
+        // it is a mistake to point out, not a reason to answer with the wrong game.
+        if (!req.fleet.empty() && gs->fleet != req.fleet)
+          return done(Status(core::Code::kAborted,
+                             "session " + req.session_id + " is on game server " + gs->meta.name +
+                                 (gs->fleet.empty() ? " (no fleet)" : " of fleet " + gs->fleet) +
+                                 ", not of fleet " + req.fleet,
+                             "sessionId"));
         AllocationResult replay{*gs, req.session_id, true};
         return AfterDurable([done, replay](Status s) {
           if (!s.ok()) return done(s);

@@ -10,7 +10,8 @@ bool IsStartFailure(const GameServer& gs) {
          (gs.status.state == GameServerState::kUnhealthy && gs.status.ready_ms == 0);
 }
 
-// Lower sorts first for scale-down.
+// Lower sorts first for scale-down (then servers Muster started before registered ones,
+// then the newest first).
 int ScaleDownRank(GameServerState s) {
   switch (s) {
     case GameServerState::kCreating: return 0;
@@ -23,6 +24,9 @@ std::vector<std::string> PickScaleDown(std::vector<const GameServer*> candidates
   std::sort(candidates.begin(), candidates.end(), [](const GameServer* a, const GameServer* b) {
     int ra = ScaleDownRank(a->status.state), rb = ScaleDownRank(b->status.state);
     if (ra != rb) return ra < rb;
+    // A registered server (a developer's, in a debugger) goes last: registering one into
+    // a full fleet takes the place of one Muster started, not of itself.
+    if (a->external != b->external) return !a->external;
     if (a->meta.created_ms != b->meta.created_ms) return a->meta.created_ms > b->meta.created_ms;
     return a->meta.name > b->meta.name;
   });

@@ -169,6 +169,27 @@ TEST_F(Doors, BadInputChangesNothing) {
   check("/v1/allocations", "{}", 401, "Authorization", /*token=*/false);
 }
 
+TEST_F(Doors, ARepeatedSessionIsNotAnsweredFromAnotherFleetOrBuild) {
+  const char* kOtherBuild = "00000000-0000-4000-8000-0000000000aa";
+  json other = EchoFleet("other", 0);
+  other["spec"]["buildID"] = kOtherBuild;
+  int status = 0;
+  muster_.Call("POST", "/v1/fleets", other, &status);
+  ASSERT_EQ(status, 201);
+  const std::string session = "0f0e0d0c-0b0a-4908-8706-0504030201ff";
+  ASSERT_EQ(Post("/v1/allocations", {{"fleet", "door"}, {"sessionId", session}}).status, 201);
+  EXPECT_EQ(Post("/v1/allocations", {{"fleet", "door"}, {"sessionId", session}}).status, 200);
+  auto wrong_fleet = Post("/v1/allocations", {{"fleet", "other"}, {"sessionId", session}});
+  EXPECT_EQ(wrong_fleet.status, 409) << wrong_fleet.body;
+  EXPECT_EQ(json::parse(wrong_fleet.body)["field"], "sessionId");
+  EXPECT_NE(wrong_fleet.body.find("of fleet door, not of fleet other"), std::string::npos)
+      << wrong_fleet.body;
+  auto wrong_build = Post("/api/v1/allocate", {{"buildID", kOtherBuild}, {"sessionID", session}});
+  EXPECT_EQ(wrong_build.status, 409) << wrong_build.body;
+  EXPECT_EQ(Post("/api/v1/allocate", {{"buildID", kBuild}, {"sessionID", session}}).status, 200);
+  EXPECT_EQ(muster_.InState("door", "Allocated").size(), 1u) << "nothing more was allocated";
+}
+
 TEST_F(Doors, TokenRequestsOfTheWrongShapeAre400AndChangeNothing) {
   auto check = [&](const std::string& body, const std::string& field) {
     auto res = muster_.Raw("POST", "/v1/tokens", body);

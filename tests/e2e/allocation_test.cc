@@ -265,18 +265,36 @@ TEST(Allocation, ARegisteredServerIsAllocatableAndRemovedNotKilledOnScaleDown) {
   json gs = muster.Call("GET", "/v1/gameservers/dev-box");
   EXPECT_EQ(gs["status"]["address"], "192.168.7.7");
   EXPECT_GT(gs["status"]["sdkPorts"]["http"].get<int>(), 0) << "it can make SDK calls if it wants";
-  ASSERT_EQ(muster.Cli({"allocate", "--selector", "pool=dev", "-o", "json"}, &out, &err), 0) << err;
+  const std::vector<std::string> alloc = {"allocate", "--selector", "pool=dev", "-o", "json"};
+  auto with_session = alloc;
+  with_session.insert(with_session.end(), {"--session", "dev-s1"});
+  ASSERT_EQ(muster.Cli(with_session, &out, &err), 0) << err;
   EXPECT_EQ(json::parse(out)["gameServer"], "dev-box");
   EXPECT_EQ(json::parse(out)["address"], "192.168.7.7");
   EXPECT_EQ(json::parse(out)["ports"][0]["port"], 7777);
+  // The CLI says when an answer is a repeat, and exits 3 when nothing is left (a retry later).
+  ASSERT_EQ(muster.Cli(with_session, &out, &err), 0) << err;
+  EXPECT_EQ(json::parse(out)["gameServer"], "dev-box");
+  EXPECT_NE(err.find("already had this server"), std::string::npos) << err;
+  EXPECT_EQ(muster.Cli(alloc, &out, &err), 3) << err;
 
-  // Registered into a fleet of 0 replicas, it is one too many: removed, and nothing is signalled.
+  // Registered into a full fleet, it takes the place of a server Muster started; when the
+  // fleet scales to 0 it is removed, and nothing is signalled.
   int status = 0;
-  muster.Call("POST", "/v1/fleets", EchoFleet("hybrid", 0), &status);
+  muster.Call("POST", "/v1/fleets", EchoFleet("hybrid", 1), &status);
   ASSERT_EQ(status, 201);
+  ASSERT_TRUE(PollUntil([&] { return muster.InState("hybrid", "Ready").size() == 1; }, 15s));
   muster.Call("POST", "/v1/gameservers",
               ExternalServer("dev-box-2", 7778, json::object(), "hybrid"), &status);
   ASSERT_EQ(status, 201);
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        json in_fleet = muster.Call("GET", "/v1/gameservers?fleet=hybrid")["items"];
+        return in_fleet.size() == 1 && in_fleet[0]["metadata"]["name"] == "dev-box-2";
+      },
+      15s));
+  muster.Call("PUT", "/v1/fleets/hybrid/scale", {{"replicas", 0}}, &status);
+  ASSERT_EQ(status, 200);
   EXPECT_TRUE(PollUntil(
       [&] {
         muster.Call("GET", "/v1/gameservers/dev-box-2", nullptr, &status);

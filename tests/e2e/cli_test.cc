@@ -103,6 +103,17 @@ TEST(Cli, ErrorsAreClear) {
   EXPECT_NE(muster.Cli({"get", "widgets"}, &out, &err), 0);
   EXPECT_NE(err.find("fleets or gameservers"), std::string::npos) << err;
 
+  // A field is named once, also where the server's message starts with it.
+  EXPECT_EQ(muster.Cli({"allocate", "--fleet", "x", "--scheduling", "bogus"}, &out, &err), 1);
+  EXPECT_NE(err.find("error: scheduling: must be"), std::string::npos) << err;
+  EXPECT_EQ(err.find("scheduling: scheduling"), std::string::npos) << err;
+  // A refused token says where tokens come from.
+  EXPECT_EQ(RunCommand({MUSTER_BIN, "--addr", muster.addr(), "--token", "nope", "get", "fleets"},
+                       &out, &err),
+            1);
+  EXPECT_NE(err.find("unknown token"), std::string::npos) << err;
+  EXPECT_NE(err.find("MUSTER_TOKEN"), std::string::npos) << err;
+
   // Unreachable server: says where it looked.
   EXPECT_NE(RunCommand({MUSTER_BIN, "--addr", "127.0.0.1:1", "get", "fleets"}, &out, &err), 0);
   EXPECT_NE(err.find("cannot reach Muster at 127.0.0.1:1"), std::string::npos) << err;

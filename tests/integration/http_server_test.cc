@@ -42,6 +42,10 @@ class HttpServerTest : public ::testing::Test {
              });
            }).detach();
          }},
+        {http::verb::get, "/broken", Scope::kRead,
+         [](const Request&, const Params&, Reply) -> void {
+           throw std::runtime_error("a fault in a handler");
+         }},
     };
     router_ = std::make_unique<Router>(std::move(routes), &auth_);
     HttpServer::Options o;
@@ -106,6 +110,40 @@ TEST_F(HttpServerTest, AuthNotFoundMethodAndBodyLimit) {
   ASSERT_TRUE(big.ok());
   EXPECT_EQ(big->status, 413);
   EXPECT_EQ(nlohmann::json::parse(big->body)["field"], "body");
+}
+
+TEST_F(HttpServerTest, AHandlerThatThrowsAnswers500AndTheServerKeepsServing) {
+  HttpClient c = Client();
+  auto broken = c.Send(http::verb::get, "/broken");
+  ASSERT_TRUE(broken.ok());
+  EXPECT_EQ(broken->status, 500);
+  EXPECT_NE(nlohmann::json::parse(broken->body)["message"].get<std::string>().find(
+                "a fault in a handler"),
+            std::string::npos)
+      << broken->body;
+  EXPECT_EQ(c.Send(http::verb::get, "/things/x")->status, 200) << "the same connection goes on";
+  EXPECT_EQ(Client().Send(http::verb::get, "/open")->status, 200);
+}
+
+TEST(Auth, TheBearerSchemeIsReadInAnyCaseAndOtherSchemesAreNamed) {
+  Authenticator auth("secret");
+  auto with = [](const char* value) {
+    Request req{http::verb::get, "/x", 11};
+    if (value) req.set(http::field::authorization, value);
+    return req;
+  };
+  EXPECT_TRUE(auth.Check(with("Bearer secret"), Scope::kAdmin).ok());
+  EXPECT_TRUE(auth.Check(with("bearer secret"), Scope::kAdmin).ok());
+  EXPECT_TRUE(auth.Check(with("BEARER  secret"), Scope::kAdmin).ok());
+  EXPECT_FALSE(auth.Check(with("Bearer"), Scope::kAdmin).ok());
+  EXPECT_FALSE(auth.Check(with("Bearersecret"), Scope::kAdmin).ok());
+  core::Status basic = auth.Check(with("Basic c2VjcmV0"), Scope::kAdmin);
+  EXPECT_EQ(basic.code(), core::Code::kUnauthenticated);
+  EXPECT_NE(basic.message().find("must be \"Bearer <token>\""), std::string::npos)
+      << basic.message();
+  core::Status none = auth.Check(with(nullptr), Scope::kAdmin);
+  EXPECT_NE(none.message().find("missing"), std::string::npos) << none.message();
+  EXPECT_EQ(auth.Check(with("Bearer wrong"), Scope::kAdmin).field(), "Authorization");
 }
 
 TEST(Auth, ConstantTimeEquals) {

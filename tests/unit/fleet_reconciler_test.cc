@@ -110,6 +110,18 @@ TEST_F(FleetReconcilerTest, ScalesDownCreatingThenStartingThenNewestReadyNeverAl
   EXPECT_EQ(std::count(plan.scale_down.begin(), plan.scale_down.end(), "f-5"), 0);
 }
 
+TEST_F(FleetReconcilerTest, ARegisteredServerTakesThePlaceOfOneMusterStartedNotItsOwn) {
+  const std::string older = Add(S::kReady, 60'000).meta.name;
+  const std::string newer = Add(S::kReady, 30'000).meta.name;
+  GameServer& registered = Add(S::kReady, 0);  // the newest, and registered
+  registered.external = true;
+  fleet_.spec.replicas = 2;
+  EXPECT_EQ(Reconcile().scale_down, (std::vector<std::string>{newer}));
+  fleet_.spec.replicas = 0;
+  EXPECT_EQ(Reconcile().scale_down, (std::vector<std::string>{newer, older, registered.meta.name}))
+      << "it goes last, but it goes";
+}
+
 TEST_F(FleetReconcilerTest, ReplacesUnhealthyServersThatHadBeenReadyWithoutBackoff) {
   Add(S::kReady);
   Add(S::kReady);
