@@ -39,12 +39,12 @@ std::optional<int64_t> Count(FieldReader& r, const char* key) {
 
 core::GameServerSelector DecodeSelector(const json& j, const std::string& path, bool agones,
                                         std::vector<FieldError>& errors) {
-  FieldReader r(&j, path, &errors);
+  FieldReader r(&j, path, &errors, /*exact_strings=*/true);
   core::GameServerSelector sel;
   sel.match_labels = r.StringMap("matchLabels").value_or(core::Labels{});
   if (!agones) {
     r.Array("matchExpressions", [&](const json& e, const std::string& p) {
-      FieldReader x(&e, p, &errors);
+      FieldReader x(&e, p, &errors, /*exact_strings=*/true);
       core::LabelRequirement req;
       req.key = x.String("key").value_or("");
       if (req.key.empty()) x.Error(p + ".key", "required");
@@ -128,7 +128,7 @@ void Metadata(JsonWriter& w, const core::GameServer& gs) {
 core::StatusOr<core::AllocationRequest> DecodeAllocationRequest(const json& body) {
   std::vector<FieldError> errors;
   if (!body.is_object()) return core::InvalidArgument("the body must be a JSON object", "body");
-  FieldReader r(&body, "", &errors);
+  FieldReader r(&body, "", &errors, /*exact_strings=*/true);
   core::AllocationRequest req;
   req.fleet = r.String("fleet").value_or("");
   r.Array("selectors", [&](const json& s, const std::string& path) {
@@ -163,7 +163,7 @@ std::string EncodeAllocationAnswer(const core::GameServer& gs, const std::string
 core::StatusOr<core::AllocationRequest> DecodeAgonesAllocation(const json& body) {
   std::vector<FieldError> errors;
   if (!body.is_object()) return core::InvalidArgument("the body must be a JSON object", "body");
-  FieldReader r(&body, "", &errors);
+  FieldReader r(&body, "", &errors, /*exact_strings=*/true);
   core::AllocationRequest req;
   r.Ignore("namespace");  // one namespace in embedded mode
   r.Ignore("multiClusterSetting");

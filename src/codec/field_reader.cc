@@ -4,8 +4,9 @@
 
 namespace muster::codec {
 
-FieldReader::FieldReader(const json* value, std::string path, std::vector<FieldError>* errors)
-    : value_(value), path_(std::move(path)), errors_(errors) {
+FieldReader::FieldReader(const json* value, std::string path, std::vector<FieldError>* errors,
+                         bool exact_strings)
+    : value_(value), path_(std::move(path)), errors_(errors), exact_strings_(exact_strings) {
   if (value_ != nullptr && !value_->is_object()) {
     if (!value_->is_null()) Error(path_.empty() ? "(document)" : path_, "must be an object");
     value_ = nullptr;
@@ -87,7 +88,7 @@ std::optional<std::vector<std::string>> FieldReader::Strings(const char* key) {
     const json& e = (*v)[i];
     if (e.is_string()) {
       out.push_back(e.get<std::string>());
-    } else if (e.is_number() || e.is_boolean()) {
+    } else if (!exact_strings_ && (e.is_number() || e.is_boolean())) {
       out.push_back(e.dump());  // YAML `args: [7777]` means the string "7777"
     } else {
       Error(PathOf(key) + "[" + std::to_string(i) + "]", "must be a string");
@@ -107,7 +108,7 @@ std::optional<core::Labels> FieldReader::StringMap(const char* key) {
   for (const auto& [k, e] : v->items()) {
     if (e.is_string())
       out[k] = e.get<std::string>();
-    else if (e.is_number() || e.is_boolean())
+    else if (!exact_strings_ && (e.is_number() || e.is_boolean()))
       out[k] = e.dump();
     else
       Error(PathOf(key) + "." + k, "must be a string");
@@ -116,7 +117,7 @@ std::optional<core::Labels> FieldReader::StringMap(const char* key) {
 }
 
 FieldReader FieldReader::Object(const char* key) {
-  return FieldReader(Get(key), PathOf(key), errors_);
+  return FieldReader(Get(key), PathOf(key), errors_, exact_strings_);
 }
 
 void FieldReader::Array(const char* key,
@@ -143,7 +144,7 @@ void FieldReader::Members(const char* key,
   if (!obj) return;
   if (!obj->is_object()) return Error(PathOf(key), "must be an object keyed by name");
   for (const auto& [name, value] : obj->items()) {
-    FieldReader member(&value, PathOf(key) + "." + name, errors_);
+    FieldReader member(&value, PathOf(key) + "." + name, errors_, exact_strings_);
     each(name, member);
     member.RejectUnknown();
   }

@@ -20,7 +20,11 @@ using nlohmann::json;
 class FieldReader {
  public:
   // `value` must outlive the reader. A non-object `value` is reported once at `path`.
-  FieldReader(const json* value, std::string path, std::vector<FieldError>* errors);
+  // Strings and string maps take a number or a boolean as its text (YAML's `port: 7777`
+  // in a manifest), unless `exact_strings` (JSON-only requests: a matchmaker's `1` for
+  // "1" is a mistake to report). Child readers inherit it.
+  FieldReader(const json* value, std::string path, std::vector<FieldError>* errors,
+              bool exact_strings = false);
 
   bool present(const char* key) const;
   std::optional<std::string> String(const char* key);
@@ -43,6 +47,7 @@ class FieldReader {
   void RejectUnknown();
 
   const std::string& path() const { return path_; }
+  bool exact_strings() const { return exact_strings_; }
   std::string PathOf(const char* key) const { return path_.empty() ? key : path_ + "." + key; }
   void Error(const std::string& field, std::string message) {
     errors_->push_back({field, std::move(message)});
@@ -55,6 +60,7 @@ class FieldReader {
   const json* value_;
   std::string path_;
   std::vector<FieldError>* errors_;
+  bool exact_strings_;
   std::vector<std::string> seen_;  // a handful of keys: a scan beats a tree
 };
 

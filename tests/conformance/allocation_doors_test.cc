@@ -164,6 +164,17 @@ TEST_F(Doors, BadInputChangesNothing) {
         "selectors[0].matchLabels");
   check("/v1/allocations", R"({"selectors":{"not":"a list"}})", 400, "selectors");
   check("/v1/allocations", R"({"sessionId":"s","extra":1})", 400, "extra");
+  // A number or a boolean where a string belongs is an error, not its text.
+  check("/v1/allocations", R"({"fleet":"door","metadata":{"labels":{"tier":true}}})", 400,
+        "metadata.labels.tier");
+  check("/v1/allocations", R"({"fleet":"door","metadata":{"annotations":{"n":1.5}}})", 400,
+        "metadata.annotations.n");
+  check("/v1/allocations", R"({"selectors":[{"matchLabels":{"game":1}}]})", 400,
+        "selectors[0].matchLabels.game");
+  check("/v1/allocations", R"({"fleet":"door","initialPlayers":[7,false]})", 400,
+        "initialPlayers[0]");
+  check("/gameserverallocation", R"({"gameServerSelectors":[{"matchLabels":{"game":1}}]})", 400,
+        "gameServerSelectors[0].matchLabels.game");
   check("/v1/allocations", "{not json", 400, "body");
   check("/v1/allocations", std::string(70000, ' ') + "{}", 413, "body");
   check("/v1/allocations", "{}", 401, "Authorization", /*token=*/false);
