@@ -1,5 +1,6 @@
 #include "app/cli.h"
 
+#include <charconv>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -393,9 +394,11 @@ int RunCli(int argc, char** argv) {
     for (const auto& kv : reg_ports) {
       auto eq = kv.find('=');
       int port = 0;
-      try {
-        port = eq == std::string::npos ? 0 : std::stoi(kv.substr(eq + 1));
-      } catch (...) {
+      if (eq != std::string::npos) {
+        const char* first = kv.data() + eq + 1;
+        const char* last = kv.data() + kv.size();
+        auto [end, ec] = std::from_chars(first, last, port);
+        if (ec != std::errc() || end != last) port = 0;  // "7777x" is no port
       }
       if (eq == std::string::npos || eq == 0 || port < 1 || port > 65535)
         throw CLI::ValidationError("--port",
@@ -414,8 +417,14 @@ int RunCli(int argc, char** argv) {
                {"kind", "GameServer"},
                {"metadata", {{"name", name}, {"labels", labels}}},
                {"spec", spec}};
-    auto out = client.Call(api::http::verb::post, "/v1/gameservers", gs.dump());
-    if (out) std::cout << "gameserver/" << name << " registered\n";
+    api::HttpResult raw;
+    auto out = client.Call(api::http::verb::post, "/v1/gameservers", gs.dump(), &raw);
+    if (out) {
+      auto outcome = raw.headers.find("muster-apply");  // created, configured or unchanged
+      const bool created = outcome == raw.headers.end() || outcome->second == "created";
+      std::cout << "gameserver/" << name << " "
+                << (created ? "registered" : outcome->second + " (registered before)") << "\n";
+    }
     rc = out ? 0 : 1;
   });
 

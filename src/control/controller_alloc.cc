@@ -41,7 +41,7 @@ void Controller::Allocate(core::AllocationRequest req, Callback<AllocationResult
   boost::asio::post(owner_, [this, req = std::move(req), done = std::move(done)]() mutable {
     if (!req.build_id.empty()) {
       for (const auto& [name, f] : world_.fleets())
-        if (f.spec.build_id == req.build_id) req.fleet = name;
+        if (core::SameUuid(f.spec.build_id, req.build_id)) req.fleet = name;
       if (req.fleet.empty())
         return done(
             Status(core::Code::kNotFound, "no fleet has buildID " + req.build_id, "buildID"));
@@ -72,8 +72,13 @@ void Controller::Allocate(core::AllocationRequest req, Callback<AllocationResult
     }
 
     std::optional<std::string> chosen = world_.index().Select(req);
-    if (!chosen)
-      return done(Status(core::Code::kResourceExhausted, "no game server matches the selectors"));
+    if (!chosen) {
+      std::string where = req.fleet.empty() ? "" : " in fleet " + req.fleet;
+      return done(Status(core::Code::kResourceExhausted,
+                         req.selectors.empty()
+                             ? "no game server is Ready" + where + " now; try again later"
+                             : "no game server" + where + " matches the selectors now"));
+    }
     const core::TimeMs now = clock_.Now();
     GameServer gs = *world_.FindServer(*chosen);
     for (const auto& [k, v] : req.labels) gs.meta.labels[k] = v;

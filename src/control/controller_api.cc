@@ -49,6 +49,14 @@ void Controller::ApplyFleet(Fleet desired, Callback<Applied<Fleet>> done) {
     if (desired.meta.version != 0 && (!current || current->meta.version != desired.meta.version))
       return done(
           Stale("fleet " + name, desired.meta.version, current ? current->meta.version : 0));
+    // The Thundernetes door finds a fleet by its buildID: two fleets may not share one.
+    if (!desired.spec.build_id.empty())
+      for (const auto& [other, f] : world_.fleets())
+        if (other != name && core::SameUuid(f.spec.build_id, desired.spec.build_id))
+          return done(core::Status(core::Code::kAlreadyExists,
+                                   "buildID " + desired.spec.build_id + " is fleet " + other +
+                                       "'s already; each fleet needs a buildID of its own",
+                                   "spec.buildID"));
     Fleet next;
     if (current) {
       next = *current;
@@ -131,6 +139,13 @@ void Controller::ApplyGameServer(GameServer desired, Callback<Applied<GameServer
             core::FailedPrecondition("the spec of an existing game server cannot change; "
                                      "delete " +
                                      name + " and apply it again"));
+      if (current->external != desired.external || current->external_sdk != desired.external_sdk ||
+          (desired.external && (current->status.address != desired.status.address ||
+                                current->status.ports != desired.status.ports)))
+        return done(core::Status(core::Code::kFailedPrecondition,
+                                 "where an existing game server runs cannot change; delete " +
+                                     name + " and register it again",
+                                 "spec.external"));
       GameServer next = *current;
       next.meta.labels = desired.meta.labels;
       next.meta.annotations = desired.meta.annotations;

@@ -96,6 +96,15 @@ bool IsUuid(const std::string& s) {
   return true;
 }
 
+bool SameUuid(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+
 void ApplyDefaults(GameServerSpec& spec) {
   if (spec.ports.size() == 1 && spec.ports[0].name.empty()) spec.ports[0].name = "default";
   for (auto& port : spec.ports) {

@@ -254,6 +254,8 @@ GameServer NewGameServerFromFleet(const Fleet& fleet, const std::string& name, T
 
 // True if `s` is a UUID in its canonical 8-4-4-4-12 hex form.
 bool IsUuid(const std::string& s);
+// True if `a` and `b` are the same UUID: hex digits compare in any case.
+bool SameUuid(const std::string& a, const std::string& b);
 
 // Name of the environment variable that carries a named port: MUSTER_PORT_<NAME>,
 // upper-cased, anything not [A-Z0-9] turned into '_'.

@@ -1,4 +1,5 @@
 // Validate(): every problem at once, each with its field path.
+#include <algorithm>
 #include <cctype>
 #include <set>
 
@@ -23,6 +24,20 @@ bool IsDnsSubdomain(const std::string& s) {
     start = dot + 1;
   }
   return true;
+}
+
+// Where players can reach a server: a host name or IPv4 address (DNS labels, any case) or
+// an IPv6 address (hex digits and colons, perhaps an IPv4 tail).
+bool IsHostAddress(const std::string& s) {
+  if (s.find(':') != std::string::npos) {
+    if (s.size() > 45 || std::count(s.begin(), s.end(), ':') < 2) return false;  // not host:port
+    for (char c : s)
+      if (!std::isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.') return false;
+    return true;
+  }
+  std::string lower;
+  for (char c : s) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return IsDnsSubdomain(lower);
 }
 
 // [A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?, at most 63.
@@ -169,6 +184,12 @@ std::vector<FieldError> Validate(const GameServer& gs) {
   CheckMeta(gs.meta.labels, gs.meta.annotations, "metadata", out);
   if (gs.external) {  // runs elsewhere: no process to check, only its health settings
     CheckHealth(gs.spec->health, "spec.health", out);
+    if (!gs.status.address.empty() && !IsHostAddress(gs.status.address))
+      out.push_back(
+          {"spec.external.address",
+           "must be a host name, an IPv4 or an IPv6 address, got \"" + gs.status.address + "\""});
+    if (gs.status.ports.empty())
+      out.push_back({"spec.external.ports", "required: at least one port players connect to"});
     if (!gs.fleet.empty() && !IsValidName(gs.fleet))
       out.push_back({"spec.fleet", "not a valid fleet name"});
     return out;

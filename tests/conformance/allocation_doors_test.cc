@@ -201,6 +201,22 @@ TEST_F(Doors, ARepeatedSessionIsNotAnsweredFromAnotherFleetOrBuild) {
   EXPECT_EQ(muster_.InState("door", "Allocated").size(), 1u) << "nothing more was allocated";
 }
 
+TEST_F(Doors, ABuildIdNamesOneFleetAndMatchesInAnyCase) {
+  json twin = EchoFleet("twin", 0);
+  twin["spec"]["buildID"] = kBuild;
+  auto refused = muster_.Raw("POST", "/v1/fleets", twin.dump());
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_EQ(json::parse(refused.body)["field"], "spec.buildID");
+  int status = 0;
+  muster_.Call("GET", "/v1/fleets/twin", nullptr, &status);
+  EXPECT_EQ(status, 404) << "nothing was created";
+  std::string upper = kBuild;
+  for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  auto res = Post("/api/v1/allocate",
+                  {{"buildID", upper}, {"sessionID", "0f0e0d0c-0b0a-4908-8706-0504030201aa"}});
+  EXPECT_EQ(res.status, 200) << res.body;
+}
+
 TEST_F(Doors, TokenRequestsOfTheWrongShapeAre400AndChangeNothing) {
   auto check = [&](const std::string& body, const std::string& field) {
     auto res = muster_.Raw("POST", "/v1/tokens", body);

@@ -261,6 +261,29 @@ TEST(Allocation, ARegisteredServerIsAllocatableAndRemovedNotKilledOnScaleDown) {
             0)
       << err;
   EXPECT_EQ(out, "gameserver/dev-box registered\n");
+  // Again, the same: unchanged. Elsewhere: refused, as a change of where it runs.
+  ASSERT_EQ(muster.Cli({"register", "dev-box", "--address", "192.168.7.7", "--port", "game=7777",
+                        "-l", "pool=dev"},
+                       &out, &err),
+            0)
+      << err;
+  EXPECT_EQ(out, "gameserver/dev-box unchanged (registered before)\n");
+  EXPECT_EQ(muster.Cli({"register", "dev-box", "--address", "192.168.7.8", "--port", "game=7777",
+                        "-l", "pool=dev"},
+                       &out, &err),
+            1);
+  EXPECT_NE(err.find("spec.external: where an existing game server runs cannot change"),
+            std::string::npos)
+      << err;
+  EXPECT_EQ(
+      muster.Cli({"register", "dev-box-x", "--address", "not an address!", "--port", "game=7777"},
+                 &out, &err),
+      1);
+  EXPECT_NE(err.find("spec.external.address"), std::string::npos) << err;
+  EXPECT_NE(muster.Cli({"register", "dev-box-x", "--address", "10.0.0.1", "--port", "game=77x"},
+                       &out, &err),
+            0);
+  EXPECT_NE(err.find("--port"), std::string::npos) << err;
   ASSERT_TRUE(PollUntil([&] { return muster.InState("", "Ready").size() == 1; }, 10s));
   json gs = muster.Call("GET", "/v1/gameservers/dev-box");
   EXPECT_EQ(gs["status"]["address"], "192.168.7.7");

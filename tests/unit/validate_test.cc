@@ -179,6 +179,29 @@ spec:
   EXPECT_EQ(missing.status().field(), "spec.template");
 }
 
+TEST(Validate, ARegisteredServerNeedsAnAddressPlayersCanReachAndAPort) {
+  auto with = [](const std::string& external) {
+    return DecodeGameServer(
+        Doc("apiVersion: muster.dev/v1\nkind: GameServer\nmetadata: {name: dev}\nspec:\n  "
+            "external: " +
+            external + "\n"));
+  };
+  for (const char* good :
+       {"10.0.0.5", "Dev-Box.example.com", "localhost", "fd00::1", "::ffff:10.0.0.5"}) {
+    auto gs = with(std::string("{address: \"") + good + "\", ports: [{name: g, port: 7}]}");
+    EXPECT_TRUE(gs.ok()) << good << ": " << gs.status().message();
+  }
+  for (const char* bad :
+       {"not an address!", "a..b", "-x.example.com", "10.0.0.5:7777", "10.0.0.5:7777x"}) {
+    auto gs = with(std::string("{address: \"") + bad + "\", ports: [{name: g, port: 7}]}");
+    ASSERT_FALSE(gs.ok()) << bad;
+    EXPECT_EQ(gs.status().field(), "spec.external.address") << bad;
+  }
+  auto portless = with("{address: 10.0.0.5}");
+  ASSERT_FALSE(portless.ok());
+  EXPECT_EQ(portless.status().field(), "spec.external.ports");
+}
+
 TEST(Validate, NamesAndLabels) {
   EXPECT_TRUE(core::IsValidName("echo-1"));
   EXPECT_FALSE(core::IsValidName("-echo"));
