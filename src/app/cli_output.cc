@@ -130,9 +130,10 @@ std::vector<std::vector<std::string>> GameServerRows(const json& items, bool wid
         Str(gs["metadata"], "name"), state,
         Str(st, "address"),          ports.empty() ? "<none>" : ports,
         Str(st, "nodeName"),         Age(Str(gs["metadata"], "creationTimestamp"), now_ms)};
+    const std::string sdk_http = Str(st["sdkPorts"], "http", "-");  // 0: none (--no-sdk)
     if (wide)
       row.insert(row.end(), {fleet.empty() ? "<none>" : fleet, Str(st, "pid", "-"),
-                             Str(st["sdkPorts"], "http", "-"), Str(st, "reason")});
+                             sdk_http == "0" ? "-" : sdk_http, Str(st, "reason")});
     rows.push_back(std::move(row));
   }
   return rows;

@@ -163,7 +163,7 @@ void AddServeCommand(CLI::App& app, ServeOptions& o) {
   serve->add_flag("--stop-on-exit", o.stop_on_exit,
                   "On SIGINT/SIGTERM also stop every game server (default: they keep running "
                   "and the next start re-adopts them)");
-  serve->add_option("--log-level", o.log_level, "trace, debug, info, warn, error")
+  serve->add_option("--log-level", o.log_level, "trace, debug, info, warn, error, off")
       ->capture_default_str();
   serve
       ->add_option("--cpu-policy", o.cpu_policy,
