@@ -141,7 +141,16 @@ class Session : public std::enable_shared_from_this<Session>, public ChunkSink {
                        self->StartStream(std::move(head), std::move(opened));
                      });
         });
-    (*handler_)(request_, std::move(reply));
+    // A handler that throws is a bug: it answers 500 and the server goes on serving.
+    // Contract: handlers reply last, so one that throws has not replied yet.
+    try {
+      (*handler_)(request_, std::move(reply));
+    } catch (const std::exception& e) {
+      spdlog::error("{} {} failed: {}", std::string(request_.method_string()),
+                    std::string(request_.target()), e.what());
+      Write(ErrorResponse(500, "Internal",
+                          "the request failed inside Muster: " + std::string(e.what()), ""));
+    }
   }
 
   // ---- streamed responses (ChunkSink). The connection serves only this response and

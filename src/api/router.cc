@@ -1,7 +1,5 @@
 #include "api/router.h"
 
-#include <spdlog/spdlog.h>
-
 #include "api/responses.h"
 
 namespace muster::api {
@@ -110,16 +108,7 @@ void Router::Handle(const Request& req, Reply reply) const {
         return reply(std::move(res));
       }
     }
-    // A handler that throws is a bug; it answers 500 instead of taking the server down.
-    // Contract: handlers reply last, so one that throws has not replied yet.
-    Reply keep = reply;
-    try {
-      return c.route.handler(req, params, std::move(reply));
-    } catch (const std::exception& e) {
-      spdlog::error("{} {} failed: {}", std::string(req.method_string()), path, e.what());
-      return keep(ErrorResponse(500, "Internal",
-                                "the request failed inside Muster: " + std::string(e.what()), ""));
-    }
+    return c.route.handler(req, params, std::move(reply));
   }
   if (!allowed.empty()) {
     Response res = ErrorResponse(405, "MethodNotAllowed",
