@@ -21,7 +21,9 @@ int HttpStatusFor(core::Code code) {
 }
 
 Response JsonResponse(int status, const nlohmann::json& body) {
-  return JsonTextResponse(status, body.dump());
+  // Messages may quote what a client sent; bytes that are not UTF-8 become U+FFFD.
+  return JsonTextResponse(status,
+                          body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 Response JsonTextResponse(int status, std::string json_text) {

@@ -38,7 +38,8 @@ class JsonWriter {
   bool sibling_ = false;  // a value precedes at this level: the next one needs a comma
 };
 
-// `s` as a JSON string literal, quotes included, appended to `out`.
+// `s` as a JSON string literal, quotes included, appended to `out`. Bytes that are not
+// well-formed UTF-8 are written as U+FFFD, as JSON requires text.
 void AppendJsonString(std::string& out, std::string_view s);
 
 }  // namespace muster::codec

@@ -323,7 +323,7 @@ core::StatusOr<std::map<std::string, std::string>> WriteGsdkConfig(const core::G
   const std::string path = ConfigPath(name, o);
   {
     std::ofstream out(path, std::ios::trunc);
-    out << config.dump(2) << "\n";
+    out << config.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
     if (!out) return core::Status(core::Code::kInternal, "cannot write " + path);
   }
   return std::map<std::string, std::string>{

@@ -35,10 +35,10 @@ Encoded EncodeBody(const Change& c) {
   auto split = [](codec::json j) {
     Encoded e;
     if (j.contains("spec")) {
-      e.spec = j["spec"].dump();
+      e.spec = j["spec"].dump(-1, ' ', false, codec::json::error_handler_t::replace);
       j.erase("spec");
     }
-    e.body = j.dump();
+    e.body = j.dump(-1, ' ', false, codec::json::error_handler_t::replace);
     return e;
   };
   return std::visit(
@@ -47,13 +47,19 @@ Encoded EncodeBody(const Change& c) {
         if constexpr (std::is_same_v<T, core::Fleet>) return split(codec::EncodeFleet(obj));
         if constexpr (std::is_same_v<T, core::GameServer>) {
           Encoded e{codec::StoredGameServerText(obj), std::nullopt};
-          if (c.expected_version == 0) e.spec = codec::EncodeGameServer(obj)["spec"].dump();
+          if (c.expected_version == 0)
+            e.spec = codec::EncodeGameServer(obj)["spec"].dump(
+                -1, ' ', false, codec::json::error_handler_t::replace);
           return e;
         }
         if constexpr (std::is_same_v<T, core::Node>)
-          return {codec::EncodeNode(obj).dump(), std::nullopt};
+          return {
+              codec::EncodeNode(obj).dump(-1, ' ', false, codec::json::error_handler_t::replace),
+              std::nullopt};
         if constexpr (std::is_same_v<T, core::ApiToken>)
-          return {codec::EncodeToken(obj).dump(), std::nullopt};
+          return {
+              codec::EncodeToken(obj).dump(-1, ' ', false, codec::json::error_handler_t::replace),
+              std::nullopt};
         return {"{}", std::nullopt};
       },
       c.object);

@@ -181,6 +181,19 @@ TEST_F(BadInput, BadScaleRequests) {
   EXPECT_EQ(err["field"], "replicas");
 }
 
+// Bytes that are not UTF-8 may reach an answer (quoted in an error); they never take
+// the server down, and what it answers is JSON.
+TEST_F(BadInput, BytesThatAreNotUtf8AreAnsweredNotFatal) {
+  for (const char* path : {"/v1/nothing%FF", "/v1/fleets/x%C3", "/v1/gameservers/%ED%A0%80"}) {
+    auto res = muster_->Raw("GET", path, "");
+    EXPECT_EQ(res.status, 404) << path << " " << res.body;
+    EXPECT_FALSE(json::parse(res.body, nullptr, false).is_discarded()) << res.body;
+  }
+  int status = 0;
+  muster_->Call("GET", "/v1/fleets", nullptr, &status);
+  EXPECT_EQ(status, 200) << "still serving";
+}
+
 TEST_F(BadInput, UnknownPathAndMethod) {
   int status = 0;
   muster_->Call("GET", "/v1/nothing", nullptr, &status);

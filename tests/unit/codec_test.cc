@@ -214,6 +214,27 @@ spec:
   }
 }
 
+// JSON is text: bytes that are not well-formed UTF-8 (a client's, or a game server's)
+// are written as U+FFFD, and what is written always parses.
+TEST(Codec, BytesThatAreNotUtf8AreWrittenAsTheReplacementCharacter) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"a\xff"
+       "b",
+       R"("a\ufffdb")"},
+      {"cut \xc3", R"("cut \ufffd")"},
+      {"\xed\xa0\x80", R"("\ufffd\ufffd\ufffd")"},            // a surrogate
+      {"\xc0\xaf", R"("\ufffd\ufffd")"},                      // overlong
+      {"\xf4\x90\x80\x80", R"("\ufffd\ufffd\ufffd\ufffd")"},  // past U+10FFFF
+      {"ok \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "\"ok \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\""},
+  };
+  for (const auto& [in, want] : cases) {
+    std::string out;
+    AppendJsonString(out, in);
+    EXPECT_EQ(out, want);
+    EXPECT_FALSE(json::parse(out, nullptr, false).is_discarded()) << out;
+  }
+}
+
 // The allocation answers are written by hand (JsonWriter); they must be the very text
 // nlohmann's dump gives for the same document, escapes included.
 TEST(Codec, HandWrittenAnswersEqualTheDocumentDump) {
