@@ -54,7 +54,7 @@ core::StatusOr<std::vector<json>> ParseDocuments(std::string_view text) {
     json doc;
     try {
       doc = json::parse(text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // a syntax error, or a number out of range (1e400)
       return core::InvalidArgument(std::string("invalid JSON: ") + e.what(), "body");
     }
     if (doc.is_array()) {

@@ -202,6 +202,14 @@ TEST(Validate, ARegisteredServerNeedsAnAddressPlayersCanReachAndAPort) {
   EXPECT_EQ(portless.status().field(), "spec.external.ports");
 }
 
+TEST(Validate, ANumberOutOfRangeIsAnErrorInTheBody) {
+  auto docs = ParseDocuments(R"({"kind": "GameServer", "spec": {"replicas": 1e400}})");
+  ASSERT_FALSE(docs.ok());
+  EXPECT_EQ(docs.status().field(), "body");
+  EXPECT_NE(docs.status().message().find("invalid JSON"), std::string::npos)
+      << docs.status().message();
+}
+
 TEST(Validate, NamesAndLabels) {
   EXPECT_TRUE(core::IsValidName("echo-1"));
   EXPECT_FALSE(core::IsValidName("-echo"));
