@@ -50,6 +50,8 @@ StatusOr<json> ParseManifest(const Request& req, const std::string& kind,
   if (!got.ok()) return got.status();
   if (*got != kind)
     return core::InvalidArgument("this path takes kind " + kind + ", not " + *got, "kind");
+  if (doc.contains("metadata") && !doc["metadata"].is_object() && !doc["metadata"].is_null())
+    return core::InvalidArgument("must be an object", "metadata");
   if (!path_name.empty()) {
     const json* name =
         doc.contains("metadata") && doc["metadata"].is_object() && doc["metadata"].contains("name")

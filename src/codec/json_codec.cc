@@ -91,7 +91,7 @@ void DecodeContainer(const json& j, const std::string& path, bool first, core::G
 void DecodePodTemplate(FieldReader& parent, core::GameServerSpec& spec,
                        std::vector<FieldError>& errors) {
   const json* raw = parent.Raw("template");
-  spec.pod_template_json = raw ? raw->dump() : "";
+  spec.pod_template_json = raw ? raw->dump(-1, ' ', false, json::error_handler_t::replace) : "";
   FieldReader t(raw, parent.PathOf("template"), &errors);
   t.Ignore("metadata");
   FieldReader pod = t.Object("spec");

@@ -27,6 +27,16 @@ size_t Utf8SequenceAt(std::string_view s, size_t i) {
 
 }  // namespace
 
+bool IsUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (static_cast<unsigned char>(s[i]) < 0x80) continue;
+    const size_t n = Utf8SequenceAt(s, i);
+    if (n == 0) return false;
+    i += n - 1;
+  }
+  return true;
+}
+
 void AppendJsonString(std::string& out, std::string_view s) {
   static const char* hex = "0123456789abcdef";
   out += '"';

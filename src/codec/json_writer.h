@@ -38,6 +38,9 @@ class JsonWriter {
   bool sibling_ = false;  // a value precedes at this level: the next one needs a comma
 };
 
+// True if `s` is well-formed UTF-8 throughout.
+bool IsUtf8(std::string_view s);
+
 // `s` as a JSON string literal, quotes included, appended to `out`. Bytes that are not
 // well-formed UTF-8 are written as U+FFFD, as JSON requires text.
 void AppendJsonString(std::string& out, std::string_view s);

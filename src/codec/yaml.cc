@@ -5,6 +5,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "codec/json_writer.h"
+
 namespace muster::codec {
 namespace {
 
@@ -49,6 +51,7 @@ core::StatusOr<std::vector<json>> ParseDocuments(std::string_view text) {
   size_t first = text.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos)
     return core::InvalidArgument("the document is empty", "body");
+  if (!IsUtf8(text)) return core::InvalidArgument("the document is not UTF-8 text", "body");
   std::vector<json> docs;
   if (text[first] == '{' || text[first] == '[') {
     json doc;

@@ -372,8 +372,10 @@ std::vector<api::Route> GsdkAgentRoutes(const ServerSdk& sdk, const GsdkOptions&
          if (j.is_discarded() || !j.is_object())
            return reply(api::ErrorResponse(400, "InvalidArgument", "the body must be a JSON object",
                                            "body"));
-         spdlog::info("game server {}: GSDK {} {}", sdk.name(), j.value("Flavor", "?"),
-                      j.value("Version", "?"));
+         auto text = [&](const char* key) {  // informational: any other type reads as "?"
+           return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "?";
+         };
+         spdlog::info("game server {}: GSDK {} {}", sdk.name(), text("Flavor"), text("Version"));
          reply(api::JsonResponse(200, json::object()));
        }},
 

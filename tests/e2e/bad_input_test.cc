@@ -189,9 +189,25 @@ TEST_F(BadInput, BytesThatAreNotUtf8AreAnsweredNotFatal) {
     EXPECT_EQ(res.status, 404) << path << " " << res.body;
     EXPECT_FALSE(json::parse(res.body, nullptr, false).is_discarded()) << res.body;
   }
+  // Nor in a manifest: refused whole, naming the body.
+  auto manifest = muster_->Raw(
+      "POST", "/v1/fleets", "apiVersion: muster.dev/v1\nkind: Fleet\nmetadata: {name: \"x\xff\"}\n",
+      "application/yaml");
+  EXPECT_EQ(manifest.status, 400) << manifest.body;
   int status = 0;
   muster_->Call("GET", "/v1/fleets", nullptr, &status);
   EXPECT_EQ(status, 200) << "still serving";
+}
+
+TEST_F(BadInput, AManifestWhoseMetadataIsNoObjectIs400OnEveryPath) {
+  for (const char* metadata : {"\"x\"", "5", "[1]"}) {
+    std::string body =
+        std::string(R"({"apiVersion":"muster.dev/v1","kind":"Fleet","metadata":)") + metadata + "}";
+    auto res = muster_->Raw("PUT", "/v1/fleets/x", body);
+    EXPECT_EQ(res.status, 400) << metadata << " " << res.body;
+    EXPECT_EQ(json::parse(res.body)["field"], "metadata") << res.body;
+  }
+  EXPECT_TRUE(muster_->Call("GET", "/v1/fleets")["items"].empty());
 }
 
 TEST_F(BadInput, UnknownPathAndMethod) {

@@ -210,6 +210,17 @@ TEST(Validate, ANumberOutOfRangeIsAnErrorInTheBody) {
       << docs.status().message();
 }
 
+TEST(Validate, AManifestThatIsNotUtf8IsRefusedWhole) {
+  for (const char* text : {"kind: Fleet\nmetadata: {name: \"a\xff\"}\n",
+                           "{\"kind\": \"Fleet\", \"metadata\": {\"name\": \"\xc3\"}}"}) {
+    auto docs = ParseDocuments(text);
+    ASSERT_FALSE(docs.ok()) << text;
+    EXPECT_EQ(docs.status().field(), "body");
+    EXPECT_NE(docs.status().message().find("UTF-8"), std::string::npos);
+  }
+  EXPECT_TRUE(ParseDocuments("kind: Fleet\nmetadata: {labels: {team: \"\xc3\xa9quipe\"}}\n").ok());
+}
+
 TEST(Validate, NamesAndLabels) {
   EXPECT_TRUE(core::IsValidName("echo-1"));
   EXPECT_FALSE(core::IsValidName("-echo"));
