@@ -233,6 +233,7 @@ void Controller::Reload() {
     world_.Live(gs.meta.name).started_ms = clock_.Now();
     world_.PutServer(std::move(gs));
   }
+  world_.DropLiveOfUnknownServers();
   ScheduleReconcile();
 }
 

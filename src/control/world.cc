@@ -103,11 +103,14 @@ void World::Clear() {
   by_name_.clear();
   servers_.clear();
   members_.clear();
-  live_.clear();
   index_ = core::AllocationIndex();
   sessions_.clear();
   health_checked_.clear();
   reserved_with_deadline_.clear();
+}
+
+void World::DropLiveOfUnknownServers() {
+  std::erase_if(live_, [&](const auto& entry) { return !by_name_.count(entry.first); });
 }
 
 }  // namespace muster::control

@@ -40,7 +40,11 @@ class World {
   void EraseFleet(const std::string& name);
   void PutServer(core::GameServer gs);
   void EraseServer(const std::string& name);
+  // Forgets everything stored, but not what is live (LiveState): the processes and the
+  // ping slots their SDK endpoints write to are the same after a reload from the store.
   void Clear();
+  // After a reload: the live state of servers the store no longer has goes.
+  void DropLiveOfUnknownServers();
 
   LiveState& Live(const std::string& name) { return live_[name]; }
 

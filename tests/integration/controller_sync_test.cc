@@ -227,6 +227,13 @@ TEST_F(ControllerSyncTest, AFailedWriteFailsWhatBuiltOnItAndTheWorldIsReloaded) 
       [&] { return StateOf("a") == "Ready" && StateOf("b") == "Ready" && StateOf("c") == "Ready"; },
       10s));
 
+  auto ping_slot = [&](const std::string& name) {
+    std::promise<PingSlot> slot;
+    asio::post(owner_, [&] { slot.set_value(controller_->PingSlotOf(name)); });
+    return slot.get_future().get();
+  };
+  const PingSlot slot_before = ping_slot("a");
+
   gated_->SetOpen(false);
   std::map<std::string, std::string> answers;
   int attempts = gated_->commits;
@@ -253,6 +260,9 @@ TEST_F(ControllerSyncTest, AFailedWriteFailsWhatBuiltOnItAndTheWorldIsReloaded) 
   EXPECT_EQ(answers["s-2"], "error: sqlite write: database or disk is full");
   for (const char* name : {"a", "b", "c"})
     EXPECT_EQ(StateOf(name), name == first ? "Allocated" : "Ready") << name;
+  EXPECT_EQ(ping_slot("a"), slot_before)
+      << "a reload keeps the ping slots the SDK endpoints write to (else every server "
+         "checked for health would miss its pings and be marked Unhealthy)";
 
   Allocate("s-3", answers);
   ASSERT_TRUE(testing::PollUntil([&] { return Count(answers) == 4; }, 10s));
