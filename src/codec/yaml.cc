@@ -1,5 +1,6 @@
 #include "codec/yaml.h"
 
+#include <algorithm>
 #include <charconv>
 #include <string>
 
@@ -25,7 +26,39 @@ json PlainScalar(const std::string& s) {
   return s;
 }
 
-json ToJson(const YAML::Node& node) {
+// Limits that no manifest comes near, against documents built to exhaust the server: a
+// deeply nested one (its later walks recurse) and a YAML "billion laughs" (aliases of
+// aliases, each expanded as it becomes JSON).
+constexpr size_t kMaxNesting = 100;
+constexpr size_t kMaxValues = 200'000;
+
+// The deepest nesting of [ and { outside double-quoted strings: exact for JSON, close
+// enough for YAML's flow style (block style nests by indentation, which costs bytes).
+size_t MaxNesting(std::string_view text) {
+  size_t depth = 0, deepest = 0;
+  bool quoted = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        quoted = false;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+struct TooManyValues {};
+
+json ToJson(const YAML::Node& node, size_t& budget) {
+  if (budget-- == 0) throw TooManyValues{};
   switch (node.Type()) {
     case YAML::NodeType::Null:
     case YAML::NodeType::Undefined: return nullptr;
@@ -33,12 +66,12 @@ json ToJson(const YAML::Node& node) {
       return node.Tag() == "!" ? json(node.Scalar()) : PlainScalar(node.Scalar());
     case YAML::NodeType::Sequence: {
       json out = json::array();
-      for (const auto& e : node) out.push_back(ToJson(e));
+      for (const auto& e : node) out.push_back(ToJson(e, budget));
       return out;
     }
     case YAML::NodeType::Map: {
       json out = json::object();
-      for (const auto& kv : node) out[kv.first.as<std::string>()] = ToJson(kv.second);
+      for (const auto& kv : node) out[kv.first.as<std::string>()] = ToJson(kv.second, budget);
       return out;
     }
   }
@@ -52,6 +85,9 @@ core::StatusOr<std::vector<json>> ParseDocuments(std::string_view text) {
   if (first == std::string_view::npos)
     return core::InvalidArgument("the document is empty", "body");
   if (!IsUtf8(text)) return core::InvalidArgument("the document is not UTF-8 text", "body");
+  if (MaxNesting(text) > kMaxNesting)
+    return core::InvalidArgument(
+        "the document nests deeper than " + std::to_string(kMaxNesting) + " levels", "body");
   std::vector<json> docs;
   if (text[first] == '{' || text[first] == '[') {
     json doc;
@@ -68,10 +104,15 @@ core::StatusOr<std::vector<json>> ParseDocuments(std::string_view text) {
     return docs;
   }
   try {
+    size_t budget = kMaxValues;
     for (const YAML::Node& node : YAML::LoadAll(std::string(text))) {
-      json doc = ToJson(node);
+      json doc = ToJson(node, budget);
       if (!doc.is_null()) docs.push_back(std::move(doc));
     }
+  } catch (const TooManyValues&) {
+    return core::InvalidArgument("the document expands to more than " + std::to_string(kMaxValues) +
+                                     " values (YAML aliases?)",
+                                 "body");
   } catch (const YAML::Exception& e) {
     return core::InvalidArgument("invalid YAML at line " + std::to_string(e.mark.line + 1) +
                                      ", column " + std::to_string(e.mark.column + 1) + ": " + e.msg,

@@ -221,6 +221,30 @@ TEST(Validate, AManifestThatIsNotUtf8IsRefusedWhole) {
   EXPECT_TRUE(ParseDocuments("kind: Fleet\nmetadata: {labels: {team: \"\xc3\xa9quipe\"}}\n").ok());
 }
 
+TEST(Validate, DocumentsBuiltToExhaustTheServerAreRefused) {
+  const std::string deep =
+      "{\"kind\": \"Fleet\", \"spec\": " + std::string(5000, '[') + std::string(5000, ']') + "}";
+  auto nested = ParseDocuments(deep);
+  ASSERT_FALSE(nested.ok());
+  EXPECT_EQ(nested.status().field(), "body");
+  EXPECT_NE(nested.status().message().find("nests deeper"), std::string::npos);
+  // Brackets inside strings are text, not nesting.
+  EXPECT_TRUE(ParseDocuments("{\"a\": \"" + std::string(500, '[') + "\"}").ok());
+
+  // Nine levels of ten aliases each would be 10^9 values once expanded.
+  std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (char level = 'b'; level <= 'i'; ++level) {
+    std::string prev(1, static_cast<char>(level - 1));
+    bomb += std::string(1, level) + ": &" + level + " [";
+    for (int i = 0; i < 10; ++i) bomb += (i ? ", *" : "*") + prev;
+    bomb += "]\n";
+  }
+  auto laughs = ParseDocuments(bomb);
+  ASSERT_FALSE(laughs.ok());
+  EXPECT_NE(laughs.status().message().find("YAML aliases"), std::string::npos)
+      << laughs.status().message();
+}
+
 TEST(Validate, NamesAndLabels) {
   EXPECT_TRUE(core::IsValidName("echo-1"));
   EXPECT_FALSE(core::IsValidName("-echo"));
