@@ -14,8 +14,8 @@ std::optional<core::GameServerState> ParseSelectorState(const json& v) {
     if (s == "Ready" || s == "READY") return core::GameServerState::kReady;
     if (s == "Allocated" || s == "ALLOCATED") return core::GameServerState::kAllocated;
   } else if (v.is_number_integer()) {  // the gateway also accepts enum numbers
-    if (v.get<int>() == 0) return core::GameServerState::kReady;
-    if (v.get<int>() == 1) return core::GameServerState::kAllocated;
+    if (v.get<int64_t>() == 0) return core::GameServerState::kReady;
+    if (v.get<int64_t>() == 1) return core::GameServerState::kAllocated;
   }
   return std::nullopt;
 }

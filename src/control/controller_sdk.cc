@@ -80,6 +80,11 @@ void Controller::SdkAllocate(std::string name, Callback<GameServer> done) {
 }
 
 void Controller::SdkReserve(std::string name, int64_t seconds, Callback<GameServer> done) {
+  constexpr int64_t kMaxReserveSeconds = 366LL * 24 * 3600;  // a deadline, not an overflow
+  if (seconds > kMaxReserveSeconds)
+    return done(core::InvalidArgument(
+        "at most " + std::to_string(kMaxReserveSeconds) + " (a year); 0 reserves until told",
+        "seconds"));
   const core::TimeMs until = seconds > 0 ? clock_.Now() + seconds * 1000 : 0;
   SdkTransition(
       std::move(name), GameServerState::kReserved, "SdkReserve",

@@ -175,6 +175,8 @@ TEST_F(Doors, BadInputChangesNothing) {
         "initialPlayers[0]");
   check("/gameserverallocation", R"({"gameServerSelectors":[{"matchLabels":{"game":1}}]})", 400,
         "gameServerSelectors[0].matchLabels.game");
+  check("/gameserverallocation", R"({"gameServerSelectors":[{"gameServerState":4294967296}]})", 400,
+        "gameServerSelectors[0].gameServerState");  // not READY (0) cut to 32 bits
   check("/v1/allocations", "{not json", 400, "body");
   check("/v1/allocations", std::string(70000, ' ') + "{}", 413, "body");
   check("/v1/allocations", "{}", 401, "Authorization", /*token=*/false);

@@ -571,6 +571,8 @@ TEST_F(SdkRestGateway, BadInputIsRefusedAndChangesNothing) {
   refused(verb::put, "/metadata/annotation", R"({"key": "has space", "value": "x"})", 400,
           "InvalidArgument", "key", "has space");
   refused(verb::post, "/reserve", R"({"seconds": "-5"})", 400, "InvalidArgument", "seconds");
+  refused(verb::post, "/reserve", R"({"seconds": "1000000000000000000"})", 400, "InvalidArgument",
+          "seconds");  // its deadline would overflow into the past
   refused(verb::put, "/alpha/player/capacity", R"({"count": "-1"})", 400, "InvalidArgument",
           "count");
   refused(verb::post, "/alpha/player/connect", "{}", 400, "InvalidArgument", "playerID");
