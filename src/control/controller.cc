@@ -52,6 +52,9 @@ Status Controller::Start(SdkEndpoints* sdk) {
   sdk_ = sdk;
   auto snap = store_.Load();
   if (!snap.ok()) return snap.status();
+  for (const auto& row : snap->unreadable)
+    spdlog::error("the store holds a row Muster cannot read, left untouched and not managed: {}",
+                  row);
   const core::TimeMs now = clock_.Now();
   for (auto& f : snap->fleets) world_.PutFleet(std::move(f));
   int adopted = 0, gone = 0;

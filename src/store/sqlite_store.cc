@@ -226,29 +226,46 @@ core::StatusOr<Snapshot> SqliteStore::Load() {
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     std::string kind = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    const std::string name = reinterpret_cast<const char*>(sqlite3_column_text(st, 1));
+    auto unreadable = [&](const std::string& why) {
+      snap.unreadable.push_back(kind + " " + name + ": " + why);
+    };
     uint64_t version = static_cast<uint64_t>(sqlite3_column_int64(st, 2));
     auto body = codec::json::parse(reinterpret_cast<const char*>(sqlite3_column_text(st, 3)),
                                    nullptr, false);
-    if (body.is_discarded()) continue;
+    if (body.is_discarded()) {
+      unreadable("its stored JSON does not parse");
+      continue;
+    }
     if (const unsigned char* spec = sqlite3_column_text(st, 4)) {
       auto parsed = codec::json::parse(reinterpret_cast<const char*>(spec), nullptr, false);
       if (!parsed.is_discarded()) body["spec"] = std::move(parsed);
     }
-    if (kind == "Fleet") {
-      auto f = codec::DecodeFleet(body, codec::Mode::kStored);
-      if (!f.ok()) continue;
-      f->meta.version = version;
-      snap.fleets.push_back(std::move(*f));
-    } else if (kind == "GameServer") {
-      auto gs = codec::DecodeGameServer(body, codec::Mode::kStored);
-      if (!gs.ok()) continue;
-      gs->meta.version = version;
-      snap.gameservers.push_back(std::move(*gs));
-    } else if (kind == "Token") {
-      snap.tokens.push_back(codec::DecodeToken(body));
-    } else if (kind == "Node") {
-      snap.nodes.push_back(codec::DecodeNode(body));
-      snap.node_versions.push_back(version);
+    try {  // a row of the wrong shape (written by hand, or by a faulty build)
+      if (kind == "Fleet") {
+        auto f = codec::DecodeFleet(body, codec::Mode::kStored);
+        if (!f.ok()) {
+          unreadable(f.status().message());
+          continue;
+        }
+        f->meta.version = version;
+        snap.fleets.push_back(std::move(*f));
+      } else if (kind == "GameServer") {
+        auto gs = codec::DecodeGameServer(body, codec::Mode::kStored);
+        if (!gs.ok()) {
+          unreadable(gs.status().message());
+          continue;
+        }
+        gs->meta.version = version;
+        snap.gameservers.push_back(std::move(*gs));
+      } else if (kind == "Token") {
+        snap.tokens.push_back(codec::DecodeToken(body));
+      } else if (kind == "Node") {
+        snap.nodes.push_back(codec::DecodeNode(body));
+        snap.node_versions.push_back(version);
+      }
+    } catch (const std::exception& e) {
+      unreadable(e.what());
     }
   }
   sqlite3_finalize(st);

@@ -40,6 +40,9 @@ struct Snapshot {
   std::vector<core::Node> nodes;
   std::vector<uint64_t> node_versions;  // parallel to `nodes`
   std::vector<core::ApiToken> tokens;
+  // Rows that could not be read ("GameServer solo: why"): left in the database untouched,
+  // and not in the snapshot. The caller says so loudly.
+  std::vector<std::string> unreadable;
 };
 
 // A committed batch, as the change feed delivers it: objects carry their new versions.

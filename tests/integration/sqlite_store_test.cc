@@ -189,6 +189,31 @@ TEST_F(SqliteStoreTest, ASchema2DatabaseMovesItsSpecsToTheirOwnTable) {
   EXPECT_EQ(query(old_path, "SELECT COUNT(*) FROM specs"), "0");
 }
 
+TEST_F(SqliteStoreTest, ARowThatCannotBeReadIsNamedNotSilentlyLeftOut) {
+  {
+    auto store = Open();
+    core::GameServer gs = Server("good");
+    std::vector<Change> put = {Change::Put(gs)};
+    ASSERT_TRUE(store->Commit(put).ok());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "INSERT INTO objects(kind, name, version, body) VALUES"
+                         " ('GameServer', 'torn', 1, '{\"metadata\": '),"
+                         " ('GameServer', 'typed', 1, '{\"status\": {\"address\": 5}}')",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto snap = Open()->Load();
+  ASSERT_TRUE(snap.ok());
+  ASSERT_EQ(snap->gameservers.size(), 1u);
+  EXPECT_EQ(snap->gameservers[0].meta.name, "good");
+  ASSERT_EQ(snap->unreadable.size(), 2u) << (snap->unreadable.empty() ? "" : snap->unreadable[0]);
+  EXPECT_EQ(snap->unreadable[0], "GameServer torn: its stored JSON does not parse");
+  EXPECT_EQ(snap->unreadable[1].rfind("GameServer typed: ", 0), 0u) << snap->unreadable[1];
+}
+
 TEST_F(SqliteStoreTest, RefusesADatabaseFromANewerMuster) {
   { auto store = Open(); }
   sqlite3* db = nullptr;
