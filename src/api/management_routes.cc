@@ -1,5 +1,7 @@
 #include "api/management_routes.h"
 
+#include <charconv>
+
 #include "api/responses.h"
 #include "codec/json_codec.h"
 #include "codec/yaml.h"
@@ -116,10 +118,12 @@ void ScaleFleet(control::Controller& c, const Request& req, const Params& p, Rep
 
 void Logs(control::Controller& c, const Request&, const Params& p, Reply reply) {
   uint64_t bytes = kDefaultLogBytes;
-  try {
-    bytes = std::stoull(p.Query("limitBytes", std::to_string(kDefaultLogBytes)));
-  } catch (...) {
-    return reply(ErrorResponse(400, "InvalidArgument", "must be a number of bytes", "limitBytes"));
+  if (const std::string text = p.Query("limitBytes"); !text.empty()) {
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), bytes);
+    if (ec != std::errc() || end != text.data() + text.size())  // "-1", "12abc", "0x10"
+      return reply(ErrorResponse(400, "InvalidArgument",
+                                 "must be a whole number of bytes, got \"" + text + "\"",
+                                 "limitBytes"));
   }
   std::string name = p.Path("name");
   c.GetGameServer(name, [&c, reply, name, bytes](StatusOr<GameServer> r) {
@@ -138,8 +142,8 @@ void Maintenance(control::Controller& c, const Request& req, const Params& p, Re
   core::TimeMs at = 0;
   if (body["at"].is_string() && !body["at"].get<std::string>().empty()) {
     const std::string text = body["at"];
-    auto parsed = codec::ParseTime(text);
-    if (!parsed || text.back() != 'Z')
+    auto parsed = codec::ParseUtcTimeStrict(text);
+    if (!parsed)
       return reply(ErrorResponse(
           400, "InvalidArgument",
           "must be a UTC time like 2026-12-01T10:00:00Z, got \"" + text + "\"", "at"));

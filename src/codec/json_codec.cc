@@ -1,6 +1,7 @@
 #include "codec/json_codec.h"
 
 #include <algorithm>
+#include <cctype>
 #include <ctime>
 #include <functional>
 #include <set>
@@ -617,6 +618,49 @@ std::optional<core::TimeMs> ParseTime(const std::string& text) {
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
   return static_cast<core::TimeMs>(timegm(&tm)) * 1000 + millis;
+}
+
+std::optional<core::TimeMs> ParseUtcTimeStrict(const std::string& text) {
+  auto digits = [&](size_t at, size_t n, int* out) {
+    if (at + n > text.size()) return false;
+    *out = 0;
+    for (size_t i = at; i < at + n; ++i) {
+      if (!std::isdigit(static_cast<unsigned char>(text[i]))) return false;
+      *out = *out * 10 + (text[i] - '0');
+    }
+    return true;
+  };
+  int year, month, day, hour, minute, second;
+  if (!digits(0, 4, &year) || !digits(5, 2, &month) || !digits(8, 2, &day) ||
+      !digits(11, 2, &hour) || !digits(14, 2, &minute) || !digits(17, 2, &second) ||
+      text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':')
+    return std::nullopt;
+  size_t at = 19;
+  int millis = 0;
+  if (at < text.size() && text[at] == '.') {
+    size_t first = ++at;
+    while (at < text.size() && std::isdigit(static_cast<unsigned char>(text[at]))) {
+      if (at - first < 3) millis = millis * 10 + (text[at] - '0');
+      ++at;
+    }
+    if (at == first || at - first > 9) return std::nullopt;
+    for (size_t n = at - first; n < 3; ++n) millis *= 10;  // ".5" is 500 ms
+  }
+  if (at + 1 != text.size() || text[at] != 'Z') return std::nullopt;
+  if (year < 1970 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59)
+    return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  const time_t t = timegm(&tm);
+  std::tm back{};
+  if (!gmtime_r(&t, &back) || back.tm_mday != day || back.tm_mon != month - 1)
+    return std::nullopt;  // 31 April, 29 February of a common year
+  return static_cast<core::TimeMs>(t) * 1000 + millis;
 }
 
 }  // namespace muster::codec

@@ -36,5 +36,8 @@ core::StatusOr<std::string> ManifestKind(const json& doc);
 // RFC 3339 UTC with milliseconds: 2026-11-21T08:30:00.123Z. 0 formats as "".
 std::string FormatTime(core::TimeMs ms);
 std::optional<core::TimeMs> ParseTime(const std::string& text);
+// A time a person wrote: exactly YYYY-MM-DDTHH:MM:SS[.fraction]Z, a real UTC date and
+// time from 1970 on (no 13th month, no 99th second, nothing after the Z).
+std::optional<core::TimeMs> ParseUtcTimeStrict(const std::string& text);
 
 }  // namespace muster::codec

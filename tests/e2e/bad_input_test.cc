@@ -210,6 +210,23 @@ TEST_F(BadInput, AManifestWhoseMetadataIsNoObjectIs400OnEveryPath) {
   EXPECT_TRUE(muster_->Call("GET", "/v1/fleets")["items"].empty());
 }
 
+TEST_F(BadInput, ANodeMaintenanceTimeAndALogLimitAreReadStrictly) {
+  const std::string node = muster_->Call("GET", "/v1/nodes")["items"][0]["name"];
+  for (const char* at : {"2026-13-45T99:99:99Z", "2026-1-1T1:1:1junkZ", "1969-12-31T23:59:59Z"}) {
+    auto res = muster_->Raw("PUT", "/v1/nodes/" + node + "/maintenance", json{{"at", at}}.dump());
+    EXPECT_EQ(res.status, 400) << at << " " << res.body;
+    EXPECT_EQ(json::parse(res.body)["field"], "at");
+  }
+  EXPECT_EQ(muster_->Call("GET", "/v1/nodes/" + node).value("maintenanceAt", ""), "")
+      << "nothing was planned";
+  for (const char* limit : {"-1", "12abc", "0x10"}) {
+    auto res =
+        muster_->Raw("GET", std::string("/v1/gameservers/nope/logs?limitBytes=") + limit, "");
+    EXPECT_EQ(res.status, 400) << limit << " " << res.body;
+    EXPECT_EQ(json::parse(res.body)["field"], "limitBytes");
+  }
+}
+
 TEST_F(BadInput, UnknownPathAndMethod) {
   int status = 0;
   muster_->Call("GET", "/v1/nothing", nullptr, &status);

@@ -214,6 +214,17 @@ spec:
   }
 }
 
+TEST(Codec, ATimeAPersonWroteIsReadStrictly) {
+  EXPECT_EQ(ParseUtcTimeStrict("2026-12-01T10:00:00Z"), ParseTime("2026-12-01T10:00:00.000Z"));
+  EXPECT_EQ(*ParseUtcTimeStrict("2026-12-01T10:00:00.5Z") % 1000, 500) << ".5 is half a second";
+  EXPECT_EQ(*ParseUtcTimeStrict("2028-02-29T00:00:00.123456Z") % 1000, 123);
+  for (const char* bad : {"", "2026-13-45T99:99:99Z", "2026-1-1T1:1:1junkZ", "1969-12-31T23:59:59Z",
+                          "2026-04-31T10:00:00Z", "2027-02-29T10:00:00Z", "2026-12-01T10:00:00",
+                          "2026-12-01T10:00:00Zx", "2026-12-01 10:00:00Z", "2026-12-01T10:00:00.Z",
+                          "2026-12-01T10:00:00+01:00"})
+    EXPECT_FALSE(ParseUtcTimeStrict(bad)) << bad;
+}
+
 // JSON is text: bytes that are not well-formed UTF-8 (a client's, or a game server's)
 // are written as U+FFFD, and what is written always parses.
 TEST(Codec, BytesThatAreNotUtf8AreWrittenAsTheReplacementCharacter) {
