@@ -79,16 +79,7 @@ Status Controller::Start(SdkEndpoints* sdk) {
         "recovered {} fleets and {} game servers; re-adopted {} running processes, {} gone",
         world_.fleets().size(), world_.servers().size(), adopted, gone);
 
-  uint64_t node_version = 0;
-  bool node_current = false;
-  for (size_t i = 0; i < snap->nodes.size(); ++i) {
-    if (snap->nodes[i].name != options_.node.name) continue;
-    node_version = snap->node_versions[i];
-    options_.node.maintenance_ms = snap->nodes[i].maintenance_ms;  // a planned time survives
-    node_current = snap->nodes[i] == options_.node;
-  }
-  node_version_ = node_version;
-  if (!node_current) Stage(Change::Put(options_.node, node_version_++));
+  if (!AdoptStoredNode(*snap)) Stage(Change::Put(options_.node, node_version_++));
 
   for (auto& t : snap->tokens) {
     if (options_.tokens) options_.tokens->Put(t);
@@ -217,6 +208,19 @@ void Controller::OnCommitDone(Batch& batch) {
   if (!staged_.empty() || !waiters_.empty()) ScheduleFlush();  // what the waiters staged
 }
 
+bool Controller::AdoptStoredNode(const store::Snapshot& snap) {
+  node_version_ = 0;
+  options_.node.maintenance_ms = 0;
+  bool current = false;
+  for (size_t i = 0; i < snap.nodes.size(); ++i) {
+    if (snap.nodes[i].name != options_.node.name) continue;
+    node_version_ = snap.node_versions[i];
+    options_.node.maintenance_ms = snap.nodes[i].maintenance_ms;  // a planned time survives
+    current = snap.nodes[i] == options_.node;
+  }
+  return current;
+}
+
 void Controller::Reload() {
   auto snap = store_.Load();
   if (!snap.ok()) {
@@ -237,6 +241,7 @@ void Controller::Reload() {
     world_.PutServer(std::move(gs));
   }
   world_.DropLiveOfUnknownServers();
+  AdoptStoredNode(*snap);  // a node write that failed is forgotten, its version with it
   ScheduleReconcile();
 }
 

@@ -207,6 +207,9 @@ class Controller {
   void NotifyWatches(const std::string& name);
   void StartExternal(core::GameServer gs);
   void Reload();
+  // This node's stored copy: its version and planned maintenance (0 when none is stored).
+  // False if the stored copy differs from this node's facts (or there is none).
+  bool AdoptStoredNode(const store::Snapshot& snap);
   void OnCommitted(const std::vector<Touched>& committed);
   void ScheduleReconcile();
   void ReconcileDirty();

@@ -271,5 +271,27 @@ TEST_F(ControllerSyncTest, AFailedWriteFailsWhatBuiltOnItAndTheWorldIsReloaded) 
   EXPECT_EQ(StateOf(answers["s-3"]), "Allocated");
 }
 
+TEST_F(ControllerSyncTest, ANodeWriteThatFailedIsForgottenSoTheNextOneIsNotStale) {
+  auto set_maintenance = [&](core::TimeMs at) {
+    std::promise<core::Status> done;
+    controller_->SetNodeMaintenance("n1", at, [&](core::StatusOr<core::Node> r) {
+      done.set_value(r.ok() ? core::OkStatus() : r.status());
+    });
+    return done.get_future().get();
+  };
+  auto planned = [&] {
+    std::promise<core::TimeMs> at;
+    controller_->GetNode(
+        "n1", [&](core::StatusOr<core::Node> r) { at.set_value(r.ok() ? r->maintenance_ms : -1); });
+    return at.get_future().get();
+  };
+  gated_->fail_next = true;
+  EXPECT_FALSE(set_maintenance(1'900'000'000'000).ok());
+  EXPECT_EQ(planned(), 0) << "what failed to be stored is not planned";
+  core::Status again = set_maintenance(1'900'000'060'000);
+  EXPECT_TRUE(again.ok()) << again.message();
+  EXPECT_EQ(planned(), 1'900'000'060'000);
+}
+
 }  // namespace
 }  // namespace muster::control
