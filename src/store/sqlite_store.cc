@@ -242,22 +242,15 @@ core::StatusOr<Snapshot> SqliteStore::Load() {
       if (!parsed.is_discarded()) body["spec"] = std::move(parsed);
     }
     try {  // a row of the wrong shape (written by hand, or by a faulty build)
+      auto take = [&](auto decoded, auto& into) {
+        if (!decoded.ok()) return unreadable(decoded.status().message());
+        decoded->meta.version = version;
+        into.push_back(std::move(*decoded));
+      };
       if (kind == "Fleet") {
-        auto f = codec::DecodeFleet(body, codec::Mode::kStored);
-        if (!f.ok()) {
-          unreadable(f.status().message());
-          continue;
-        }
-        f->meta.version = version;
-        snap.fleets.push_back(std::move(*f));
+        take(codec::DecodeFleet(body, codec::Mode::kStored), snap.fleets);
       } else if (kind == "GameServer") {
-        auto gs = codec::DecodeGameServer(body, codec::Mode::kStored);
-        if (!gs.ok()) {
-          unreadable(gs.status().message());
-          continue;
-        }
-        gs->meta.version = version;
-        snap.gameservers.push_back(std::move(*gs));
+        take(codec::DecodeGameServer(body, codec::Mode::kStored), snap.gameservers);
       } else if (kind == "Token") {
         snap.tokens.push_back(codec::DecodeToken(body));
       } else if (kind == "Node") {
