@@ -142,7 +142,8 @@ class Session : public std::enable_shared_from_this<Session>, public ChunkSink {
                      });
         });
     // A handler that throws is a bug: it answers 500 and the server goes on serving.
-    // Contract: handlers reply last, so one that throws has not replied yet.
+    // Contract: handlers reply last, so one that throws has not replied yet. (Only this
+    // synchronous part is covered; callbacks on other threads must not throw.)
     try {
       (*handler_)(request_, std::move(reply));
     } catch (const std::exception& e) {

@@ -68,7 +68,8 @@ class Client {
         std::cerr << "  " << text(p, "field") << ": " << text(p, "message") << "\n";
       return;
     }
-    std::string message = parsed.is_object() ? text(parsed, "message") : raw.body;
+    std::string message = parsed.is_object() ? text(parsed, "message") : "";
+    if (message.empty()) message = raw.body;
     const std::string field = text(parsed, "field");
     if (!field.empty() && message.rfind(field + ": ", 0) != 0) message = field + ": " + message;
     std::cerr << "error: " << message << "\n";

@@ -1,6 +1,7 @@
 #include "codec/field_reader.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace muster::codec {
 
@@ -52,9 +53,9 @@ std::optional<int64_t> FieldReader::Int(const char* key, int64_t min, int64_t ma
   int64_t n = 0;
   if (v->is_number_integer()) {
     n = v->get<int64_t>();
-  } else if (v->is_number_float() &&
-             v->get<double>() == static_cast<double>(static_cast<int64_t>(v->get<double>()))) {
-    n = static_cast<int64_t>(v->get<double>());
+  } else if (const double d = v->is_number_float() ? v->get<double>() : 0.5;
+             std::isfinite(d) && std::abs(d) < 9.0e18 && d == std::trunc(d)) {  // in range: no UB
+    n = static_cast<int64_t>(d);
   } else {
     Error(PathOf(key), "must be an integer");
     return std::nullopt;

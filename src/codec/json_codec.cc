@@ -660,7 +660,9 @@ std::optional<core::TimeMs> ParseUtcTimeStrict(const std::string& text) {
   std::tm back{};
   if (!gmtime_r(&t, &back) || back.tm_mday != day || back.tm_mon != month - 1)
     return std::nullopt;  // 31 April, 29 February of a common year
-  return static_cast<core::TimeMs>(t) * 1000 + millis;
+  const core::TimeMs ms = static_cast<core::TimeMs>(t) * 1000 + millis;
+  if (ms <= 0) return std::nullopt;  // the epoch itself means "no time" in Muster's objects
+  return ms;
 }
 
 }  // namespace muster::codec

@@ -31,6 +31,7 @@ json PlainScalar(const std::string& s) {
 // aliases, each expanded as it becomes JSON).
 constexpr size_t kMaxNesting = 100;
 constexpr size_t kMaxValues = 200'000;
+constexpr size_t kMaxScalarBytes = 16 << 20;  // the text of every value, once expanded
 
 // The deepest nesting of [ and { outside double-quoted strings: exact for JSON, close
 // enough for YAML's flow style (block style nests by indentation, which costs bytes).
@@ -57,12 +58,20 @@ size_t MaxNesting(std::string_view text) {
 
 struct TooManyValues {};
 
-json ToJson(const YAML::Node& node, size_t& budget) {
-  if (budget-- == 0) throw TooManyValues{};
+// What a document may still expand to: values, and the bytes of their text.
+struct Budget {
+  size_t values = kMaxValues;
+  size_t bytes = kMaxScalarBytes;
+};
+
+json ToJson(const YAML::Node& node, Budget& budget) {
+  if (budget.values-- == 0) throw TooManyValues{};
   switch (node.Type()) {
     case YAML::NodeType::Null:
     case YAML::NodeType::Undefined: return nullptr;
     case YAML::NodeType::Scalar:
+      if (node.Scalar().size() > budget.bytes) throw TooManyValues{};
+      budget.bytes -= node.Scalar().size();
       return node.Tag() == "!" ? json(node.Scalar()) : PlainScalar(node.Scalar());
     case YAML::NodeType::Sequence: {
       json out = json::array();
@@ -104,14 +113,15 @@ core::StatusOr<std::vector<json>> ParseDocuments(std::string_view text) {
     return docs;
   }
   try {
-    size_t budget = kMaxValues;
+    Budget budget;
     for (const YAML::Node& node : YAML::LoadAll(std::string(text))) {
       json doc = ToJson(node, budget);
       if (!doc.is_null()) docs.push_back(std::move(doc));
     }
   } catch (const TooManyValues&) {
     return core::InvalidArgument("the document expands to more than " + std::to_string(kMaxValues) +
-                                     " values (YAML aliases?)",
+                                     " values or " + std::to_string(kMaxScalarBytes >> 20) +
+                                     " MiB of text (YAML aliases?)",
                                  "body");
   } catch (const YAML::Exception& e) {
     return core::InvalidArgument("invalid YAML at line " + std::to_string(e.mark.line + 1) +

@@ -241,7 +241,9 @@ void Controller::Reload() {
     world_.PutServer(std::move(gs));
   }
   world_.DropLiveOfUnknownServers();
-  AdoptStoredNode(*snap);  // a node write that failed is forgotten, its version with it
+  // A node write that failed is forgotten, its version with it; facts that differ from
+  // the stored copy are written again.
+  if (!AdoptStoredNode(*snap)) Stage(Change::Put(options_.node, node_version_++));
   ScheduleReconcile();
 }
 

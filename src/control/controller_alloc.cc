@@ -60,7 +60,7 @@ void Controller::Allocate(core::AllocationRequest req, Callback<AllocationResult
                              "session " + req.session_id + " is on game server " + gs->meta.name +
                                  (gs->fleet.empty() ? " (no fleet)" : " of fleet " + gs->fleet) +
                                  ", not of fleet " + req.fleet,
-                             "sessionId"));
+                             req.build_id.empty() ? "sessionId" : "sessionID"));
         AllocationResult replay{*gs, req.session_id, true};
         return AfterDurable([done, replay](Status s) {
           if (!s.ok()) return done(s);

@@ -131,9 +131,14 @@ void Controller::ApplyGameServer(GameServer desired, Callback<Applied<GameServer
       return done(
           Stale("game server " + name, desired.meta.version, current ? current->meta.version : 0));
     if (current) {
-      if (!current->fleet.empty())
+      if (!current->fleet.empty() && !current->external)
         return done(core::FailedPrecondition("game server " + name + " belongs to fleet " +
                                              current->fleet + "; change the fleet instead"));
+      if (current->external && desired.fleet != current->fleet)
+        return done(core::Status(core::Code::kFailedPrecondition,
+                                 "the fleet of a registered game server cannot change; delete " +
+                                     name + " and register it again",
+                                 "spec.fleet"));
       if (current->spec != desired.spec)
         return done(
             core::FailedPrecondition("the spec of an existing game server cannot change; "
@@ -149,6 +154,10 @@ void Controller::ApplyGameServer(GameServer desired, Callback<Applied<GameServer
       GameServer next = *current;
       next.meta.labels = desired.meta.labels;
       next.meta.annotations = desired.meta.annotations;
+      if (!next.fleet.empty()) {  // a registered member keeps the labels that say so
+        next.meta.labels[core::kFleetLabel] = next.fleet;
+        next.meta.labels[core::kAgonesFleetLabel] = next.fleet;
+      }
       if (next == *current) return done(Applied<GameServer>{*current, ApplyOutcome::kUnchanged});
       StageServer(std::move(next));
     } else {

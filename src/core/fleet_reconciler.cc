@@ -10,8 +10,8 @@ bool IsStartFailure(const GameServer& gs) {
          (gs.status.state == GameServerState::kUnhealthy && gs.status.ready_ms == 0);
 }
 
-// Lower sorts first for scale-down (then servers Muster started before registered ones,
-// then the newest first).
+// Lower sorts first for scale-down (after servers Muster started come registered ones;
+// within each, by this rank, then the newest first).
 int ScaleDownRank(GameServerState s) {
   switch (s) {
     case GameServerState::kCreating: return 0;
@@ -23,10 +23,11 @@ int ScaleDownRank(GameServerState s) {
 std::vector<std::string> PickScaleDown(std::vector<const GameServer*> candidates, int excess) {
   std::sort(candidates.begin(), candidates.end(), [](const GameServer* a, const GameServer* b) {
     int ra = ScaleDownRank(a->status.state), rb = ScaleDownRank(b->status.state);
-    if (ra != rb) return ra < rb;
-    // A registered server (a developer's, in a debugger) goes last: registering one into
-    // a full fleet takes the place of one Muster started, not of itself.
+    // A registered server (a developer's, in a debugger) goes last, whatever its state
+    // (it is Creating until its commit is durable): registering one into a full fleet
+    // takes the place of one Muster started, not of itself.
     if (a->external != b->external) return !a->external;
+    if (ra != rb) return ra < rb;
     if (a->meta.created_ms != b->meta.created_ms) return a->meta.created_ms > b->meta.created_ms;
     return a->meta.name > b->meta.name;
   });

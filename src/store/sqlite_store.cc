@@ -233,8 +233,8 @@ core::StatusOr<Snapshot> SqliteStore::Load() {
     uint64_t version = static_cast<uint64_t>(sqlite3_column_int64(st, 2));
     auto body = codec::json::parse(reinterpret_cast<const char*>(sqlite3_column_text(st, 3)),
                                    nullptr, false);
-    if (body.is_discarded()) {
-      unreadable("its stored JSON does not parse");
+    if (body.is_discarded() || !body.is_object()) {
+      unreadable("its stored JSON does not parse as an object");
       continue;
     }
     if (const unsigned char* spec = sqlite3_column_text(st, 4)) {
@@ -259,6 +259,12 @@ core::StatusOr<Snapshot> SqliteStore::Load() {
       }
     } catch (const std::exception& e) {
       unreadable(e.what());
+      if (kind == "Node") {  // this node's facts are written over it at start
+        core::Node placeholder;
+        placeholder.name = name;
+        snap.nodes.push_back(placeholder);
+        snap.node_versions.push_back(version);
+      }
     }
   }
   sqlite3_finalize(st);

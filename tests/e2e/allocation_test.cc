@@ -316,6 +316,11 @@ TEST(Allocation, ARegisteredServerIsAllocatableAndRemovedNotKilledOnScaleDown) {
         return in_fleet.size() == 1 && in_fleet[0]["metadata"]["name"] == "dev-box-2";
       },
       15s));
+  auto again = muster.Raw("POST", "/v1/gameservers",
+                          ExternalServer("dev-box-2", 7778, json::object(), "hybrid").dump());
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.headers["muster-apply"], "unchanged")
+      << "registering a member again changes nothing";
   muster.Call("PUT", "/v1/fleets/hybrid/scale", {{"replicas", 0}}, &status);
   ASSERT_EQ(status, 200);
   EXPECT_TRUE(PollUntil(

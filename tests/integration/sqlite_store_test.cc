@@ -200,8 +200,10 @@ TEST_F(SqliteStoreTest, ARowThatCannotBeReadIsNamedNotSilentlyLeftOut) {
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
                          "INSERT INTO objects(kind, name, version, body) VALUES"
+                         " ('GameServer', 'num', 1, '5'),"
                          " ('GameServer', 'torn', 1, '{\"metadata\": '),"
-                         " ('GameServer', 'typed', 1, '{\"status\": {\"address\": 5}}')",
+                         " ('GameServer', 'typed', 1, '{\"status\": {\"address\": 5}}'),"
+                         " ('Node', 'n1', 3, '{\"name\": 5}')",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
@@ -209,9 +211,15 @@ TEST_F(SqliteStoreTest, ARowThatCannotBeReadIsNamedNotSilentlyLeftOut) {
   ASSERT_TRUE(snap.ok());
   ASSERT_EQ(snap->gameservers.size(), 1u);
   EXPECT_EQ(snap->gameservers[0].meta.name, "good");
-  ASSERT_EQ(snap->unreadable.size(), 2u) << (snap->unreadable.empty() ? "" : snap->unreadable[0]);
-  EXPECT_EQ(snap->unreadable[0], "GameServer torn: its stored JSON does not parse");
-  EXPECT_EQ(snap->unreadable[1].rfind("GameServer typed: ", 0), 0u) << snap->unreadable[1];
+  ASSERT_EQ(snap->unreadable.size(), 4u);
+  EXPECT_EQ(snap->unreadable[0], "GameServer num: its stored JSON does not parse as an object");
+  EXPECT_EQ(snap->unreadable[1], "GameServer torn: its stored JSON does not parse as an object");
+  EXPECT_EQ(snap->unreadable[2].rfind("GameServer typed: ", 0), 0u) << snap->unreadable[2];
+  EXPECT_EQ(snap->unreadable[3].rfind("Node n1: ", 0), 0u) << snap->unreadable[3];
+  // An unreadable node keeps its name and version, so that this node's facts overwrite it.
+  ASSERT_EQ(snap->nodes.size(), 1u);
+  EXPECT_EQ(snap->nodes[0].name, "n1");
+  EXPECT_EQ(snap->node_versions[0], 3u);
 }
 
 TEST_F(SqliteStoreTest, RefusesADatabaseFromANewerMuster) {

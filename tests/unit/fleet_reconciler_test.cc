@@ -113,7 +113,8 @@ TEST_F(FleetReconcilerTest, ScalesDownCreatingThenStartingThenNewestReadyNeverAl
 TEST_F(FleetReconcilerTest, ARegisteredServerTakesThePlaceOfOneMusterStartedNotItsOwn) {
   const std::string older = Add(S::kReady, 60'000).meta.name;
   const std::string newer = Add(S::kReady, 30'000).meta.name;
-  GameServer& registered = Add(S::kReady, 0);  // the newest, and registered
+  // The newest, and registered: Creating until its commit is durable, and still it goes last.
+  GameServer& registered = Add(S::kCreating, 0);
   registered.external = true;
   fleet_.spec.replicas = 2;
   EXPECT_EQ(Reconcile().scale_down, (std::vector<std::string>{newer}));

@@ -202,6 +202,16 @@ TEST(Validate, ARegisteredServerNeedsAnAddressPlayersCanReachAndAPort) {
   EXPECT_EQ(portless.status().field(), "spec.external.ports");
 }
 
+TEST(Validate, AWholeNumberBeyondInt64IsAnErrorNotAWrap) {
+  for (const char* replicas : {"1e300", "inf", "-9.3e18"}) {
+    std::string yaml = std::string(kFleet);
+    yaml.replace(yaml.find("replicas: 1"), 11, std::string("replicas: ") + replicas);
+    core::Status s = FleetProblems(yaml);
+    EXPECT_FALSE(s.ok()) << replicas;
+    EXPECT_EQ(s.field(), "spec.replicas") << replicas << ": " << s.message();
+  }
+}
+
 TEST(Validate, ANumberOutOfRangeIsAnErrorInTheBody) {
   auto docs = ParseDocuments(R"({"kind": "GameServer", "spec": {"replicas": 1e400}})");
   ASSERT_FALSE(docs.ok());
@@ -243,6 +253,17 @@ TEST(Validate, DocumentsBuiltToExhaustTheServerAreRefused) {
   ASSERT_FALSE(laughs.ok());
   EXPECT_NE(laughs.status().message().find("YAML aliases"), std::string::npos)
       << laughs.status().message();
+  // Few values, but one long text copied 10^4 times: 10 GB, from 1 MB.
+  std::string wide = "a: &a \"" + std::string(1'000'000, 'x') + "\"\n";
+  for (char level = 'b'; level <= 'e'; ++level) {
+    std::string prev(1, static_cast<char>(level - 1));
+    wide += std::string(1, level) + ": &" + level + " [";
+    for (int i = 0; i < 10; ++i) wide += (i ? ", *" : "*") + prev;
+    wide += "]\n";
+  }
+  auto long_laughs = ParseDocuments(wide);
+  ASSERT_FALSE(long_laughs.ok());
+  EXPECT_NE(long_laughs.status().message().find("YAML aliases"), std::string::npos);
 }
 
 TEST(Validate, NamesAndLabels) {
