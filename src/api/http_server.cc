@@ -133,7 +133,7 @@ class Session : public std::enable_shared_from_this<Session>, public ChunkSink {
         },
         [self](Reply::Make make) {
           asio::post(self->socket_.get_executor(),
-                     [self, make = std::move(make)] { self->Write(make()); });
+                     [self, make = std::move(make)] { self->Write(self->Made(make)); });
         },
         [self](Response head, StreamOpened opened) {
           asio::post(self->socket_.get_executor(),
@@ -142,16 +142,30 @@ class Session : public std::enable_shared_from_this<Session>, public ChunkSink {
                      });
         });
     // A handler that throws is a bug: it answers 500 and the server goes on serving.
-    // Contract: handlers reply last, so one that throws has not replied yet. (Only this
-    // synchronous part is covered; callbacks on other threads must not throw.)
+    // Contract: handlers reply last, so one that throws has not replied yet. (This
+    // synchronous part and the encoders given to Reply::Later are covered; callbacks on
+    // other threads must not throw.)
     try {
       (*handler_)(request_, std::move(reply));
     } catch (const std::exception& e) {
-      spdlog::error("{} {} failed: {}", std::string(request_.method_string()),
-                    std::string(request_.target()), e.what());
-      Write(ErrorResponse(500, "Internal",
-                          "the request failed inside Muster: " + std::string(e.what()), ""));
+      Write(Failed(e));
     }
+  }
+
+  // What a Reply::Later encoder makes, or 500 if it throws.
+  Response Made(const Reply::Make& make) {
+    try {
+      return make();
+    } catch (const std::exception& e) {
+      return Failed(e);
+    }
+  }
+
+  Response Failed(const std::exception& e) {
+    spdlog::error("{} {} failed: {}", std::string(request_.method_string()),
+                  std::string(request_.target()), e.what());
+    return ErrorResponse(500, "Internal",
+                         "the request failed inside Muster: " + std::string(e.what()), "");
   }
 
   // ---- streamed responses (ChunkSink). The connection serves only this response and
@@ -173,7 +187,23 @@ class Session : public std::enable_shared_from_this<Session>, public ChunkSink {
   void Write(std::string chunk) override {
     asio::post(socket_.get_executor(), [self = shared_from_this(), chunk = std::move(chunk)] {
       if (self->stream_closed_) return;
-      self->chunks_.push_back(std::move(chunk));
+      self->chunks_.push_back({std::move(chunk), nullptr});
+      if (!self->writing_) self->WriteNextChunk();
+    });
+  }
+
+  void WriteLater(std::function<std::string()> make, std::function<void()> written) override {
+    asio::post(socket_.get_executor(), [self = shared_from_this(), make = std::move(make),
+                                        written = std::move(written)]() mutable {
+      if (self->stream_closed_) return;
+      std::string chunk;
+      try {
+        chunk = make();
+      } catch (const std::exception& e) {  // a bug: the client sees the answer cut short
+        spdlog::error("a streamed answer failed inside Muster: {}", e.what());
+        return self->EndStream();
+      }
+      self->chunks_.push_back({std::move(chunk), std::move(written)});
       if (!self->writing_) self->WriteNextChunk();
     });
   }
@@ -202,12 +232,13 @@ class Session : public std::enable_shared_from_this<Session>, public ChunkSink {
           [self = shared_from_this()](beast::error_code, size_t) { self->EndStream(); });
     }
     writing_ = true;
-    auto chunk = std::make_shared<std::string>(std::move(chunks_.front()));
+    auto chunk = std::make_shared<Chunk>(std::move(chunks_.front()));
     chunks_.pop_front();
-    asio::async_write(socket_, http::make_chunk(asio::buffer(*chunk)),
+    asio::async_write(socket_, http::make_chunk(asio::buffer(chunk->text)),
                       [self = shared_from_this(), chunk](beast::error_code ec, size_t) {
                         self->writing_ = false;
                         if (ec) return self->EndStream();
+                        if (chunk->written) chunk->written();
                         self->WriteNextChunk();
                       });
   }
@@ -233,7 +264,11 @@ class Session : public std::enable_shared_from_this<Session>, public ChunkSink {
   }
 
   bool streaming_ = false, writing_ = false, ending_ = false, stream_closed_ = false;
-  std::deque<std::string> chunks_;
+  struct Chunk {
+    std::string text;
+    std::function<void()> written;  // may be empty
+  };
+  std::deque<Chunk> chunks_;
   std::function<void()> on_closed_;
 
   void Write(Response res) {

@@ -22,6 +22,11 @@ class ChunkSink {
  public:
   virtual ~ChunkSink() = default;
   virtual void Write(std::string chunk) = 0;
+  // Runs `make` on the connection's own thread and writes what it returns as a chunk;
+  // `written` runs there once that chunk has gone to the socket. For a long answer made
+  // in pieces by other threads: the encoding is the connection's, and the next piece
+  // can wait for the last to leave. Neither runs once the response has ended.
+  virtual void WriteLater(std::function<std::string()> make, std::function<void()> written) = 0;
   virtual void End() = 0;
   virtual void OnClosed(std::function<void()> on_closed) = 0;
 };

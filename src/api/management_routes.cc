@@ -3,6 +3,8 @@
 #include <charconv>
 
 #include "api/responses.h"
+#include "api/server_list.h"
+#include "codec/gameserver_text.h"
 #include "codec/json_codec.h"
 #include "codec/yaml.h"
 
@@ -17,12 +19,33 @@ using http::verb;
 
 constexpr uint64_t kDefaultLogBytes = 256 * 1024;
 
-// Turns a controller answer into an HTTP reply.
+// Turns a controller answer into an HTTP reply. It runs on the owner thread; the
+// encoding is the connection's (Reply::Later). `encode` gives JSON, or JSON text.
 template <typename T, typename Encode>
 control::Callback<T> Respond(Reply reply, Encode encode, int ok_status = 200) {
   return [reply = std::move(reply), encode, ok_status](StatusOr<T> result) {
-    if (!result.ok()) return reply(ErrorResponse(result.status()));
-    reply(JsonResponse(ok_status, encode(*result)));
+    reply.Later([encode, ok_status, result = std::move(result)] {
+      if (!result.ok()) return ErrorResponse(result.status());
+      if constexpr (std::is_same_v<decltype(encode(*result)), std::string>)
+        return JsonTextResponse(ok_status, encode(*result));
+      else
+        return JsonResponse(ok_status, encode(*result));
+    });
+  };
+}
+
+// The answer to a create or update: 201 or 200, the object, and Muster-Apply saying
+// what happened (created, configured, unchanged). Encoded on the connection's thread.
+template <typename T>
+control::Callback<control::Applied<T>> Applied(Reply reply, std::string (*text)(const T&)) {
+  return [reply = std::move(reply), text](StatusOr<control::Applied<T>> r) {
+    reply.Later([text, r = std::move(r)] {
+      if (!r.ok()) return ErrorResponse(r.status());
+      Response res = JsonTextResponse(r->outcome == control::ApplyOutcome::kCreated ? 201 : 200,
+                                      text(r->object));
+      res.set("Muster-Apply", control::ApplyOutcomeName(r->outcome));
+      return res;
+    });
   };
 }
 
@@ -30,12 +53,6 @@ json FleetList(const std::vector<Fleet>& fleets) {
   json items = json::array();
   for (const auto& f : fleets) items.push_back(codec::EncodeFleet(f));
   return {{"apiVersion", core::kApiVersion}, {"kind", "FleetList"}, {"items", items}};
-}
-
-json GameServerList(const std::vector<GameServer>& servers) {
-  json items = json::array();
-  for (const auto& gs : servers) items.push_back(codec::EncodeGameServer(gs));
-  return {{"apiVersion", core::kApiVersion}, {"kind", "GameServerList"}, {"items", items}};
 }
 
 // Parses the body as exactly one manifest of `kind`. `path_name` (from PUT .../{name})
@@ -75,13 +92,9 @@ void ApplyFleet(control::Controller& c, const Request& req, const Params& p, Rep
   if (!doc.ok()) return reply(ErrorResponse(doc.status()));
   auto fleet = codec::DecodeFleet(*doc);
   if (!fleet.ok()) return reply(ErrorResponse(fleet.status()));
-  c.ApplyFleet(std::move(*fleet), [reply](StatusOr<control::Applied<Fleet>> r) {
-    if (!r.ok()) return reply(ErrorResponse(r.status()));
-    Response res = JsonResponse(r->outcome == control::ApplyOutcome::kCreated ? 201 : 200,
-                                codec::EncodeFleet(r->object));
-    res.set("Muster-Apply", control::ApplyOutcomeName(r->outcome));
-    reply(std::move(res));
-  });
+  c.ApplyFleet(std::move(*fleet), Applied<Fleet>(std::move(reply), [](const Fleet& f) {
+                 return codec::EncodeFleet(f).dump(-1, ' ', false, json::error_handler_t::replace);
+               }));
 }
 
 void ApplyGameServer(control::Controller& c, const Request& req, const Params& p, Reply reply) {
@@ -89,13 +102,7 @@ void ApplyGameServer(control::Controller& c, const Request& req, const Params& p
   if (!doc.ok()) return reply(ErrorResponse(doc.status()));
   auto gs = codec::DecodeGameServer(*doc);
   if (!gs.ok()) return reply(ErrorResponse(gs.status()));
-  c.ApplyGameServer(std::move(*gs), [reply](StatusOr<control::Applied<GameServer>> r) {
-    if (!r.ok()) return reply(ErrorResponse(r.status()));
-    Response res = JsonResponse(r->outcome == control::ApplyOutcome::kCreated ? 201 : 200,
-                                codec::EncodeGameServer(r->object));
-    res.set("Muster-Apply", control::ApplyOutcomeName(r->outcome));
-    reply(std::move(res));
-  });
+  c.ApplyGameServer(std::move(*gs), Applied<GameServer>(std::move(reply), codec::GameServerText));
 }
 
 // PUT /v1/fleets/{name}/scale {"replicas": N}
@@ -159,7 +166,7 @@ void Maintenance(control::Controller& c, const Request& req, const Params& p, Re
 std::vector<Route> ManagementRoutes(control::Controller& c) {
   using S = Scope;
   auto fleet = [](const Fleet& f) { return codec::EncodeFleet(f); };
-  auto server = [](const GameServer& gs) { return codec::EncodeGameServer(gs); };
+  auto server = [](const GameServer& gs) { return codec::GameServerText(gs); };
   return {
       {verb::get, "/healthz", S::kPublic,
        [](const Request&, const Params&, Reply reply) {
@@ -196,8 +203,7 @@ std::vector<Route> ManagementRoutes(control::Controller& c) {
 
       {verb::get, "/v1/gameservers", S::kRead,
        [&c](const Request&, const Params& p, Reply reply) {
-         c.ListGameServers(p.Query("fleet"),
-                           Respond<std::vector<GameServer>>(reply, GameServerList));
+         StreamGameServerList(c, p.Query("fleet"), reply);
        }},
       {verb::post, "/v1/gameservers", S::kAdmin,
        [&c](const Request& req, const Params& p, Reply reply) {

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "codec/field_reader.h"
+#include "codec/gameserver_text.h"
 
 namespace muster::codec {
 namespace {
@@ -331,45 +332,6 @@ json EncodeMeta(const core::ObjectMeta& meta) {
   return m;
 }
 
-json EncodeCounters(const core::Counters& counters) {
-  json out = json::object();
-  for (const auto& [name, c] : counters) out[name] = {{"count", c.count}, {"capacity", c.capacity}};
-  return out;
-}
-
-json EncodeLists(const core::Lists& lists) {
-  json out = json::object();
-  for (const auto& [name, l] : lists) out[name] = {{"capacity", l.capacity}, {"values", l.values}};
-  return out;
-}
-
-json EncodeGameServerSpec(const core::GameServerSpec& spec) {
-  json ports = json::array();
-  for (const auto& p : spec.ports) {
-    json port = {{"name", p.name},
-                 {"portPolicy", core::PortPolicyName(p.policy)},
-                 {"protocol", core::ProtocolName(p.protocol)}};
-    if (p.container_port) port["containerPort"] = p.container_port;
-    if (p.host_port) port["hostPort"] = p.host_port;
-    ports.push_back(std::move(port));
-  }
-  json out = {{"ports", ports},
-              {"health",
-               {{"disabled", spec.health.disabled},
-                {"initialDelaySeconds", spec.health.initial_delay_s},
-                {"periodSeconds", spec.health.period_s},
-                {"failureThreshold", spec.health.failure_threshold}}},
-              {"scheduling", core::SchedulingName(spec.scheduling)}};
-  if (!spec.counters.empty()) out["counters"] = EncodeCounters(spec.counters);
-  if (!spec.lists.empty()) out["lists"] = EncodeLists(spec.lists);
-  if (spec.initial_player_capacity)
-    out["players"] = {{"initialCapacity", spec.initial_player_capacity}};
-  out["template"] = spec.pod_template_json.empty()
-                        ? json::object()
-                        : json::parse(spec.pod_template_json, nullptr, false);
-  return out;
-}
-
 }  // namespace
 
 StatusOr<std::string> ManifestKind(const json& doc) {
@@ -488,8 +450,7 @@ json EncodeFleet(const core::Fleet& fleet) {
   json tmpl_meta = json::object();
   if (!fleet.spec.tmpl.labels.empty()) tmpl_meta["labels"] = fleet.spec.tmpl.labels;
   if (!fleet.spec.tmpl.annotations.empty()) tmpl_meta["annotations"] = fleet.spec.tmpl.annotations;
-  json spec_t = EncodeGameServerSpec(fleet.spec.tmpl.spec);
-  spec_t.erase("scheduling");  // the fleet's own spec.scheduling is the one that counts
+  json spec_t = json::parse(GameServerSpecText(fleet.spec.tmpl.spec, false));
   return {{"apiVersion", core::kApiVersion},
           {"kind", "Fleet"},
           {"metadata", EncodeMeta(fleet.meta)},
@@ -501,56 +462,7 @@ json EncodeFleet(const core::Fleet& fleet) {
           {"status", status}};
 }
 
-json EncodeGameServer(const core::GameServer& gs, bool with_spec) {
-  const core::GameServerStatus& s = gs.status;
-  json ports = json::array();
-  for (const auto& p : s.ports) ports.push_back({{"name", p.name}, {"port", p.port}});
-  json status = {{"state", core::StateName(s.state)},
-                 {"nodeName", s.node},
-                 {"address", s.address},
-                 {"ports", ports},
-                 {"sdkPorts", {{"grpc", s.sdk_grpc_port}, {"http", s.sdk_http_port}}}};
-  if (s.pid) status["pid"] = s.pid;
-  if (s.process_start_ticks) status["processStartTicks"] = s.process_start_ticks;
-  if (!s.reason.empty()) status["reason"] = s.reason;
-  if (!s.message.empty()) status["message"] = s.message;
-  if (s.state_since_ms) status["stateSince"] = FormatTime(s.state_since_ms);
-  if (s.ready_ms) status["readyTime"] = FormatTime(s.ready_ms);
-  if (s.reserved_until_ms) status["reservedUntil"] = FormatTime(s.reserved_until_ms);
-  status["players"] = {
-      {"count", s.player_count}, {"capacity", s.player_capacity}, {"ids", s.player_ids}};
-  if (!s.counters.empty()) status["counters"] = EncodeCounters(s.counters);
-  if (!s.lists.empty()) status["lists"] = EncodeLists(s.lists);
-  if (s.allocation) {
-    status["allocation"] = {{"sessionId", s.allocation->session_id},
-                            {"sessionCookie", s.allocation->session_cookie},
-                            {"initialPlayers", s.allocation->initial_players},
-                            {"allocatedAt", FormatTime(s.allocation->allocated_ms)}};
-    if (!s.allocation->joined.empty())
-      status["allocation"]["joinedSessions"] = s.allocation->joined;
-  }
-  json meta = EncodeMeta(gs.meta);
-  if (!gs.fleet.empty())
-    meta["ownerReferences"] = json::array({{{"kind", "Fleet"}, {"name", gs.fleet}}});
-  if (!with_spec)
-    return {{"apiVersion", core::kApiVersion},
-            {"kind", "GameServer"},
-            {"metadata", meta},
-            {"status", status}};
-  json spec = EncodeGameServerSpec(*gs.spec);
-  if (gs.external) {
-    json ports = json::array();
-    for (const auto& p : s.ports) ports.push_back({{"name", p.name}, {"port", p.port}});
-    spec["external"] = {{"address", s.address}, {"ports", ports}, {"sdk", gs.external_sdk}};
-    if (!gs.fleet.empty()) spec["fleet"] = gs.fleet;
-    if (spec["template"].empty()) spec.erase("template");
-  }
-  return {{"apiVersion", core::kApiVersion},
-          {"kind", "GameServer"},
-          {"metadata", meta},
-          {"spec", spec},
-          {"status", status}};
-}
+json EncodeGameServer(const core::GameServer& gs) { return json::parse(GameServerText(gs)); }
 
 json EncodeNode(const core::Node& node) {
   json out = {{"name", node.name}, {"address", node.address}};

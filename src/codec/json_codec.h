@@ -22,8 +22,8 @@ enum class Mode {
 core::StatusOr<core::Fleet> DecodeFleet(const json& doc, Mode mode = Mode::kManifest);
 core::StatusOr<core::GameServer> DecodeGameServer(const json& doc, Mode mode = Mode::kManifest);
 json EncodeFleet(const core::Fleet& fleet);
-// `with_spec` false leaves out `spec` (the store keeps a GameServer's immutable spec apart).
-json EncodeGameServer(const core::GameServer& gs, bool with_spec = true);
+// codec::GameServerText parsed; the text itself is faster where text is what is needed.
+json EncodeGameServer(const core::GameServer& gs);
 json EncodeNode(const core::Node& node);
 core::Node DecodeNode(const json& j);
 json EncodeToken(const core::ApiToken& t);

@@ -22,6 +22,9 @@ class JsonWriter {
   JsonWriter& Key(std::string_view key);
   JsonWriter& String(std::string_view value);
   JsonWriter& Int(int64_t value);
+  JsonWriter& Bool(bool value);
+  // A value that is JSON text already. REQUIRES: `json` is one well-formed JSON value.
+  JsonWriter& Raw(std::string_view json);
   // {"k": "v", ...} in the map's (sorted) order.
   JsonWriter& StringMap(const std::map<std::string, std::string>& m);
 

@@ -39,6 +39,12 @@ namespace muster::control {
 template <typename T>
 using Callback = std::function<void(core::StatusOr<T>)>;
 
+// One page of a listing (Controller::ListGameServers).
+struct ServerPage {
+  std::vector<core::GameServer> servers;
+  bool more = false;
+};
+
 // What an apply did, as kubectl says it.
 enum class ApplyOutcome { kCreated, kConfigured, kUnchanged };
 const char* ApplyOutcomeName(ApplyOutcome o);  // "created" | "configured" | "unchanged"
@@ -105,8 +111,11 @@ class Controller {
   void ApplyGameServer(core::GameServer desired, Callback<Applied<core::GameServer>> done);
   void DeleteGameServer(std::string name, Callback<core::GameServer> done);
   void GetGameServer(std::string name, Callback<core::GameServer> done);
-  // `fleet` empty = all servers.
-  void ListGameServers(std::string fleet, Callback<std::vector<core::GameServer>> done);
+  // Up to `limit` servers by name, those after `after` ("" = from the first); `fleet`
+  // empty = all servers. `more`: servers follow the last one. A listing in pages is not
+  // one instant's picture: each page is read at its own moment.
+  void ListGameServers(std::string fleet, std::string after, size_t limit,
+                       Callback<ServerPage> done);
   std::string ReadLogs(const std::string& name, uint64_t max_bytes) const;
 
   // --- Allocation (any thread) ---

@@ -209,15 +209,23 @@ void Controller::GetGameServer(std::string name, Callback<GameServer> done) {
   });
 }
 
-void Controller::ListGameServers(std::string fleet, Callback<std::vector<GameServer>> done) {
-  boost::asio::post(owner_, [this, fleet = std::move(fleet), done = std::move(done)] {
-    std::vector<GameServer> out;
+void Controller::ListGameServers(std::string fleet, std::string after, size_t limit,
+                                 Callback<ServerPage> done) {
+  boost::asio::post(owner_, [this, fleet = std::move(fleet), after = std::move(after), limit,
+                             done = std::move(done)] {
+    ServerPage page;
+    auto take = [&](const auto& by_name, auto server) {
+      auto it = after.empty() ? by_name.begin() : by_name.upper_bound(after);
+      for (; it != by_name.end() && page.servers.size() < limit; ++it)
+        page.servers.push_back(server(it->second));
+      page.more = it != by_name.end();
+    };
     if (fleet.empty()) {
-      for (const auto& [name, gs] : world_.servers()) out.push_back(gs);
-    } else {
-      for (const GameServer* gs : world_.ServersOf(fleet)) out.push_back(*gs);
+      take(world_.servers(), [](const GameServer& gs) { return gs; });
+    } else if (const auto* members = world_.MembersOf(fleet)) {
+      take(*members, [](const GameServer* gs) { return *gs; });
     }
-    done(std::move(out));
+    done(std::move(page));
   });
 }
 

@@ -14,6 +14,12 @@ const core::GameServer* World::FindServer(const std::string& name) const {
   return it == by_name_.end() ? nullptr : it->second;
 }
 
+const std::map<std::string, const core::GameServer*>* World::MembersOf(
+    const std::string& fleet) const {
+  auto it = members_.find(fleet);
+  return it == members_.end() ? nullptr : &it->second;
+}
+
 std::vector<const core::GameServer*> World::ServersOf(const std::string& fleet) const {
   std::vector<const core::GameServer*> out;
   auto it = members_.find(fleet);

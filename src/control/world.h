@@ -35,6 +35,8 @@ class World {
   const std::map<std::string, core::Fleet>& fleets() const { return fleets_; }
   const std::map<std::string, core::GameServer>& servers() const { return servers_; }
   std::vector<const core::GameServer*> ServersOf(const std::string& fleet) const;
+  // The same, by name, without a copy; nullptr when the fleet has no servers.
+  const std::map<std::string, const core::GameServer*>* MembersOf(const std::string& fleet) const;
 
   void PutFleet(core::Fleet fleet);
   void EraseFleet(const std::string& name);

@@ -9,8 +9,8 @@
 
 #include <optional>
 
+#include "codec/gameserver_text.h"
 #include "codec/json_codec.h"
-#include "codec/stored_text.h"
 
 namespace muster::store {
 namespace {
@@ -47,9 +47,7 @@ Encoded EncodeBody(const Change& c) {
         if constexpr (std::is_same_v<T, core::Fleet>) return split(codec::EncodeFleet(obj));
         if constexpr (std::is_same_v<T, core::GameServer>) {
           Encoded e{codec::StoredGameServerText(obj), std::nullopt};
-          if (c.expected_version == 0)
-            e.spec = codec::EncodeGameServer(obj)["spec"].dump(
-                -1, ' ', false, codec::json::error_handler_t::replace);
+          if (c.expected_version == 0) e.spec = codec::GameServerSpecText(obj);
           return e;
         }
         if constexpr (std::is_same_v<T, core::Node>)

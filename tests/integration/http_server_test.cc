@@ -46,6 +46,13 @@ class HttpServerTest : public ::testing::Test {
          [](const Request&, const Params&, Reply) -> void {
            throw std::runtime_error("a fault in a handler");
          }},
+        {http::verb::get, "/broken-later", Scope::kRead,
+         [](const Request&, const Params&, Reply reply) {
+           std::thread([reply] {  // as from the owner thread: the encoding is handed over
+             reply.Later([]() -> Response { throw std::runtime_error("a fault in an encoder"); });
+           })
+               .detach();
+         }},
     };
     router_ = std::make_unique<Router>(std::move(routes), &auth_);
     HttpServer::Options o;
@@ -123,6 +130,12 @@ TEST_F(HttpServerTest, AHandlerThatThrowsAnswers500AndTheServerKeepsServing) {
       << broken->body;
   EXPECT_EQ(c.Send(http::verb::get, "/things/x")->status, 200) << "the same connection goes on";
   EXPECT_EQ(Client().Send(http::verb::get, "/open")->status, 200);
+  // So does an encoder handed to Reply::Later, which runs on the connection's thread.
+  auto later = c.Send(http::verb::get, "/broken-later");
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(later->status, 500);
+  EXPECT_NE(later->body.find("a fault in an encoder"), std::string::npos) << later->body;
+  EXPECT_EQ(c.Send(http::verb::get, "/things/x")->status, 200);
 }
 
 TEST(Auth, TheBearerSchemeIsReadInAnyCaseAndOtherSchemesAreNamed) {

@@ -2,9 +2,9 @@
 #include <gtest/gtest.h>
 
 #include "codec/allocation_codec.h"
+#include "codec/gameserver_text.h"
 #include "codec/json_codec.h"
 #include "codec/json_writer.h"
-#include "codec/stored_text.h"
 #include "codec/yaml.h"
 
 namespace muster::codec {
@@ -248,6 +248,88 @@ TEST(Codec, BytesThatAreNotUtf8AreWrittenAsTheReplacementCharacter) {
 
 // The allocation answers are written by hand (JsonWriter); they must be the very text
 // nlohmann's dump gives for the same document, escapes included.
+// The API's form of a GameServer, field by field: every status field is shown, defaults
+// included; a registered server's spec says where it runs and has no empty template; a
+// fleet's template spec has no scheduling of its own.
+TEST(Codec, TheApiFormShowsEveryField) {
+  core::GameServer bare;
+  bare.meta.name = "bare";
+  const json health = {{"disabled", false},
+                       {"initialDelaySeconds", 5},
+                       {"periodSeconds", 5},
+                       {"failureThreshold", 3}};
+  EXPECT_EQ(json::parse(GameServerText(bare)),
+            json({{"apiVersion", "muster.dev/v1"},
+                  {"kind", "GameServer"},
+                  {"metadata", {{"name", "bare"}}},
+                  {"spec",
+                   {{"ports", json::array()},
+                    {"health", health},
+                    {"scheduling", "Packed"},
+                    {"template", json::object()}}},
+                  {"status",
+                   {{"state", "Creating"},
+                    {"nodeName", ""},
+                    {"address", ""},
+                    {"ports", json::array()},
+                    {"sdkPorts", {{"grpc", 0}, {"http", 0}}},
+                    {"players", {{"count", 0}, {"capacity", 0}, {"ids", json::array()}}}}}}));
+
+  core::GameServer dev = bare;  // registered: runs elsewhere, in a fleet, in a session
+  dev.meta.name = "dev-1";
+  dev.meta.version = 4;
+  dev.external = true;
+  dev.external_sdk = false;
+  dev.fleet = "echo";
+  dev.status.state = core::GameServerState::kAllocated;
+  dev.status.address = "10.0.0.9";
+  dev.status.ports = {{"game", 7777}};
+  dev.status.allocation = core::AllocationInfo{"s-1", "", {}, 1'700'000'000'700, {}};
+  const json ports = json::array({{{"name", "game"}, {"port", 7777}}});
+  EXPECT_EQ(json::parse(GameServerText(dev)),
+            json({{"apiVersion", "muster.dev/v1"},
+                  {"kind", "GameServer"},
+                  {"metadata",
+                   {{"name", "dev-1"},
+                    {"resourceVersion", "4"},
+                    {"ownerReferences", json::array({{{"kind", "Fleet"}, {"name", "echo"}}})}}},
+                  {"spec",
+                   {{"ports", json::array()},
+                    {"health", health},
+                    {"scheduling", "Packed"},
+                    {"external", {{"address", "10.0.0.9"}, {"ports", ports}, {"sdk", false}}},
+                    {"fleet", "echo"}}},
+                  {"status",
+                   {{"state", "Allocated"},
+                    {"nodeName", ""},
+                    {"address", "10.0.0.9"},
+                    {"ports", ports},
+                    {"sdkPorts", {{"grpc", 0}, {"http", 0}}},
+                    {"players", {{"count", 0}, {"capacity", 0}, {"ids", json::array()}}},
+                    {"allocation",
+                     {{"sessionId", "s-1"},
+                      {"sessionCookie", ""},
+                      {"initialPlayers", json::array()},
+                      {"allocatedAt", "2023-11-14T22:13:20.700Z"}}}}}}));
+  EXPECT_EQ(json::parse(GameServerSpecText(dev)), json::parse(GameServerText(dev))["spec"]);
+
+  core::GameServerSpec tmpl;
+  tmpl.ports = {{"game", core::PortPolicy::kStatic, 7777, 7777, core::Protocol::kTCP}};
+  tmpl.pod_template_json = R"({"spec":{"containers":[{"name":"c"}]}})";
+  tmpl.initial_player_capacity = 8;
+  tmpl.counters = {{"rooms", {0, 4}}};
+  EXPECT_EQ(json::parse(GameServerSpecText(tmpl, false)),
+            json({{"ports", json::array({{{"name", "game"},
+                                          {"portPolicy", "Static"},
+                                          {"protocol", "TCP"},
+                                          {"containerPort", 7777},
+                                          {"hostPort", 7777}}})},
+                  {"health", health},
+                  {"players", {{"initialCapacity", 8}}},
+                  {"counters", {{"rooms", {{"count", 0}, {"capacity", 4}}}}},
+                  {"template", json::parse(tmpl.pod_template_json)}}));
+}
+
 TEST(Codec, HandWrittenAnswersEqualTheDocumentDump) {
   const std::vector<std::string> tricky = {
       "", "plain", "quote\" back\\slash", "ctl\n\r\t\b\f\x01\x1f end", "utf8 \xc3\xa9 \xe2\x82\xac",
