@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <ctime>
 #include <functional>
 #include <set>
@@ -155,11 +156,9 @@ void DecodeCountersAndLists(FieldReader& r, core::GameServerSpec& spec) {
       if (!seen.insert(v).second) l.Error(l.PathOf("values"), "duplicate value \"" + v + "\"");
     spec.lists[name] = list;
   });
-  if (r.present("players")) {
-    FieldReader p = r.Object("players");
-    spec.initial_player_capacity = p.Int("initialCapacity", 0, kMax).value_or(0);
-    p.RejectUnknown();
-  }
+  FieldReader p = r.Object("players");  // absent or null: none, as for counters and lists
+  spec.initial_player_capacity = p.Int("initialCapacity", 0, kMax).value_or(0);
+  p.RejectUnknown();
 }
 
 // `r` reads a GameServerSpec object (GameServer.spec or Fleet.spec.template.spec).
@@ -213,12 +212,13 @@ void DecodeMeta(FieldReader& m, core::ObjectMeta& meta, Mode mode) {
   meta.name = m.String("name").value_or("");
   meta.labels = m.StringMap("labels").value_or(core::Labels{});
   meta.annotations = m.StringMap("annotations").value_or(core::Labels{});
-  if (auto rv = m.String("resourceVersion")) {
-    try {
-      meta.version = std::stoull(*rv);
-    } catch (...) {
-      m.Error(m.PathOf("resourceVersion"), "must be a decimal number");
-    }
+  if (auto rv = m.String("resourceVersion")) {  // digits only: no sign, no space, no wrap
+    const char* end = rv->data() + rv->size();
+    auto [at, ec] = std::from_chars(rv->data(), end, meta.version);
+    if (rv->empty() || (*rv)[0] < '0' || (*rv)[0] > '9' || ec != std::errc() || at != end)
+      m.Error(m.PathOf("resourceVersion"),
+              "must be a resourceVersion as a GET answers it: a whole number in a string, such as "
+              "\"7\"");
   }
   auto created = m.String("creationTimestamp");
   auto deleted = m.String("deletionTimestamp");

@@ -212,6 +212,32 @@ TEST(Validate, AWholeNumberBeyondInt64IsAnErrorNotAWrap) {
   }
 }
 
+TEST(Validate, AResourceVersionIsAWholeNumberAsAString) {
+  for (const char* rv : {"-5", "+5", " 5", "5x", "", "18446744073709551616", "0x10"}) {
+    std::string yaml = std::string(kFleet);
+    yaml.replace(yaml.find("  labels: {team: core}"), 0,
+                 std::string("  resourceVersion: \"") + rv + "\"\n");
+    core::Status s = FleetProblems(yaml);
+    EXPECT_EQ(s.code(), core::Code::kInvalidArgument) << rv;
+    EXPECT_EQ(s.field(), "metadata.resourceVersion") << rv << ": " << s.message();
+  }
+  std::string yaml = std::string(kFleet);
+  yaml.replace(yaml.find("  labels: {team: core}"), 0, "  resourceVersion: \"7\"\n");
+  auto f = DecodeFleet(Doc(yaml));
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  EXPECT_EQ(f->meta.version, 7u);
+}
+
+// An empty section written as `null` (as YAML does for `players:` with nothing under it)
+// is the section left out, the same for each of them.
+TEST(Validate, NullSectionsAreLeftOut) {
+  for (const char* section : {"players", "counters", "lists", "health"}) {
+    std::string yaml = std::string(kFleet);
+    yaml.replace(yaml.find("      ports:"), 0, std::string("      ") + section + ": null\n");
+    EXPECT_TRUE(FleetProblems(yaml).ok()) << section << ": " << FleetProblems(yaml).message();
+  }
+}
+
 TEST(Validate, ANumberOutOfRangeIsAnErrorInTheBody) {
   auto docs = ParseDocuments(R"({"kind": "GameServer", "spec": {"replicas": 1e400}})");
   ASSERT_FALSE(docs.ok());
