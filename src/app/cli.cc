@@ -17,6 +17,7 @@ namespace {
 
 // `muster allocate`: nothing can be allocated now (HTTP 429); worth a retry later.
 constexpr int kExitNoneAvailable = 3;
+constexpr int kExitUnreachable = 2;  // no answer at all: a script may retry, or start serve
 
 using nlohmann::json;
 
@@ -78,6 +79,9 @@ class Client {
                    "DATA_DIR/admin.token, DATA_DIR being --data-dir or ./muster-data)\n";
   }
 
+  // True once a request got no answer (Muster not running, or not at that address).
+  bool unreachable() const { return unreachable_; }
+
   std::optional<api::HttpResult> Raw(api::http::verb method, const std::string& target,
                                      const std::string& body, const std::string& type) {
     auto config = ResolveClientConfig(flags_);
@@ -89,6 +93,7 @@ class Client {
       client_ = std::make_unique<api::HttpClient>(config->host, config->port, config->token);
     auto res = client_->Send(method, target, body, type);
     if (!res.ok()) {
+      unreachable_ = true;
       std::cerr << "error: cannot reach Muster at " << config->host << ":" << config->port << " ("
                 << res.status().message()
                 << "). Is `muster serve` running? Set --addr or MUSTER_ADDR.\n";
@@ -100,6 +105,7 @@ class Client {
  private:
   const ClientFlags& flags_;
   std::unique_ptr<api::HttpClient> client_;
+  bool unreachable_ = false;
 };
 
 int Print(const json& value, OutputFormat format, Resource r, bool list) {
@@ -130,6 +136,9 @@ int RunCli(int argc, char** argv) {
       "Muster: an orchestrator for dedicated game servers.\n"
       "Run `muster serve` to start it, then manage fleets with the other verbs.",
       "muster"};
+  app.footer(
+      "Exit codes: 0 done; 1 refused or failed (the reason is on stderr); 2 Muster did not "
+      "answer; 3 `allocate` found nothing free now (retry later); 100+ a bad flag.");
   app.require_subcommand(1);
   app.fallthrough();
   ClientFlags flags;
@@ -438,7 +447,7 @@ int RunCli(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  return rc;
+  return rc != 0 && client.unreachable() ? kExitUnreachable : rc;
 }
 
 }  // namespace muster::app

@@ -114,8 +114,8 @@ TEST(Cli, ErrorsAreClear) {
   EXPECT_NE(err.find("unknown token"), std::string::npos) << err;
   EXPECT_NE(err.find("MUSTER_TOKEN"), std::string::npos) << err;
 
-  // Unreachable server: says where it looked.
-  EXPECT_NE(RunCommand({MUSTER_BIN, "--addr", "127.0.0.1:1", "get", "fleets"}, &out, &err), 0);
+  // Unreachable server: says where it looked, and exits 2, not 1 (nothing was refused).
+  EXPECT_EQ(RunCommand({MUSTER_BIN, "--addr", "127.0.0.1:1", "get", "fleets"}, &out, &err), 2);
   EXPECT_NE(err.find("cannot reach Muster at 127.0.0.1:1"), std::string::npos) << err;
 
   // --help on every verb.
