@@ -221,10 +221,13 @@ class Controller {
   bool AdoptStoredNode(const store::Snapshot& snap);
   void OnCommitted(const std::vector<Touched>& committed);
   void ScheduleReconcile();
+  // Reconciles dirty servers, starting at most kStartsPerPass processes, then yields
+  // the owner thread (and goes on in a later pass) so that allocations queued behind it
+  // wait for a few starts, not for a whole scale-up.
   void ReconcileDirty();
   void ReconcileDirtyFleets();
   void ReconcileFleet(const std::string& name);
-  void ReconcileServer(const std::string& name);
+  core::ServerAction ReconcileServer(const std::string& name);  // what it did
   void AssignAndStart(core::GameServer gs);
   void Finalize(const core::GameServer& gs);
   void SetState(core::GameServer gs, core::GameServerState state, std::string reason,
@@ -256,6 +259,7 @@ class Controller {
   int unsynced_batches_ = 0;              // written, not yet durable (answered in OnCommitDone)
   std::atomic<uint64_t> written_seq_{0};  // the last batch written (owner thread)
   uint64_t synced_seq_ = 0;               // the last batch known durable (syncer thread)
+  static constexpr int kStartsPerPass = 1;
   bool reconcile_scheduled_ = false;
   bool fleet_reconcile_scheduled_ = false;
   std::set<std::string> dirty_fleets_;

@@ -5,9 +5,11 @@
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -65,15 +67,40 @@ class GatedStore : public store::Store {
   bool open_ = true;
 };
 
-// No processes: the test only registers servers that run elsewhere.
+// No processes: most tests only register servers that run elsewhere. A "start" is
+// refused, or, when `pretend` is set, logged (with whatever `on_start` adds to the log)
+// and reported running.
 class NoRuntime : public runtime::Runtime {
  public:
-  core::StatusOr<runtime::ProcessInfo> Start(const runtime::LaunchSpec&) override {
-    return core::Status(core::Code::kFailedPrecondition, "no processes in this test");
+  core::StatusOr<runtime::ProcessInfo> Start(const runtime::LaunchSpec& spec) override {
+    if (!pretend) return core::Status(core::Code::kFailedPrecondition, "no processes in this test");
+    Log("start " + spec.name);
+    if (on_start) std::exchange(on_start, nullptr)();
+    std::lock_guard lock(mu_);
+    running_.insert(spec.name);
+    return runtime::ProcessInfo{1000 + static_cast<int>(running_.size()), 1};
   }
   bool Adopt(const std::string&, const runtime::ProcessInfo&) override { return false; }
   void Stop(const std::string&, std::chrono::seconds) override {}
-  bool IsRunning(const std::string&) const override { return false; }
+  bool IsRunning(const std::string& name) const override {
+    std::lock_guard lock(mu_);
+    return running_.count(name) > 0;
+  }
+  void Log(const std::string& line) {
+    std::lock_guard lock(mu_);
+    log_.push_back(line);
+  }
+  std::vector<std::string> log() const {
+    std::lock_guard lock(mu_);
+    return log_;
+  }
+  std::atomic<bool> pretend{false};
+  std::function<void()> on_start;  // runs once, on the owner thread, in the first start
+
+ private:
+  mutable std::mutex mu_;
+  std::set<std::string> running_;
+  std::vector<std::string> log_;
   void SetExitHandler(ExitHandler) override {}
   std::string ReadLogs(const std::string&, uint64_t) const override { return ""; }
 };
@@ -291,6 +318,35 @@ TEST_F(ControllerSyncTest, ANodeWriteThatFailedIsForgottenSoTheNextOneIsNotStale
   core::Status again = set_maintenance(1'900'000'060'000);
   EXPECT_TRUE(again.ok()) << again.message();
   EXPECT_EQ(planned(), 1'900'000'060'000);
+}
+
+// A scale-up starts one process a pass and then lets the owner thread run what queued
+// up meanwhile (allocations, under load), instead of starting a whole fleet in one go.
+TEST_F(ControllerSyncTest, AScaleUpLetsOtherWorkRunBetweenItsStarts) {
+  runtime_.pretend = true;
+  runtime_.on_start = [this] { asio::post(owner_, [this] { runtime_.Log("other work"); }); };
+  nlohmann::json doc = {
+      {"apiVersion", "muster.dev/v1"},
+      {"kind", "Fleet"},
+      {"metadata", {{"name", "f"}}},
+      {"spec",
+       {{"replicas", 5},
+        {"template",
+         {{"spec",
+           {{"ports", nlohmann::json::array({{{"name", "game"}}})},
+            {"template",
+             {{"spec",
+               {{"containers",
+                 nlohmann::json::array({{{"name", "c"}, {"command", {"/bin/true"}}}})}}}}}}}}}}}};
+  std::promise<bool> applied;
+  controller_->ApplyFleet(codec::DecodeFleet(doc).value(),
+                          [&](auto r) { applied.set_value(r.ok()); });
+  ASSERT_TRUE(applied.get_future().get());
+  ASSERT_TRUE(testing::PollUntil([&] { return runtime_.log().size() == 6; }, 10s));
+  const auto log = runtime_.log();
+  EXPECT_EQ(log[0].rfind("start ", 0), 0u);
+  EXPECT_EQ(log[1], "other work") << "queued during the first start, it runs before the second";
+  EXPECT_EQ(std::count(log.begin(), log.end(), "other work"), 1);
 }
 
 }  // namespace
