@@ -91,9 +91,8 @@ core::StatusOr<HttpResult> HttpClient::TryOnce(http::verb method, const std::str
     ec = read_ec;
   if (ec) {
     stream_.reset();
-    return core::Status(
-        core::Code::kUnavailable,
-        "request to " + host_ + ":" + std::to_string(port_) + " failed: " + ec.message());
+    return core::Status(core::Code::kInternal, "request to " + host_ + ":" + std::to_string(port_) +
+                                                   " failed: " + ec.message());
   }
   auto res = parser.release();
   HttpResult out{static_cast<int>(res.result_int()),

@@ -31,7 +31,8 @@ class HttpClient {
   ~HttpClient();
 
   // Sends one request; reconnects once if the kept-alive connection was closed.
-  // Unavailable when nothing answers.
+  // Unavailable when no connection could be made (nothing was sent); Internal when the
+  // request went out but no whole answer came back (it may have been carried out).
   core::StatusOr<HttpResult> Send(http::verb method, const std::string& target,
                                   const std::string& body = "",
                                   const std::string& content_type = "application/json");

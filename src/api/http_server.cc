@@ -216,6 +216,10 @@ class Session : public std::enable_shared_from_this<Session>, public ChunkSink {
     });
   }
 
+  void Abort() override {
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->EndStream(); });
+  }
+
   void OnClosed(std::function<void()> on_closed) override {
     asio::post(socket_.get_executor(), [self = shared_from_this(), f = std::move(on_closed)] {
       if (self->stream_closed_) return f();
@@ -234,9 +238,13 @@ class Session : public std::enable_shared_from_this<Session>, public ChunkSink {
     writing_ = true;
     auto chunk = std::make_shared<Chunk>(std::move(chunks_.front()));
     chunks_.pop_front();
+    // A client that stops reading (and never hangs up) has kIdleTimeout to take a chunk;
+    // between chunks (a watch waiting for a change) there is no deadline.
+    deadline_ = SteadyClock::now() + kIdleTimeout;
     asio::async_write(socket_, http::make_chunk(asio::buffer(chunk->text)),
                       [self = shared_from_this(), chunk](beast::error_code ec, size_t) {
                         self->writing_ = false;
+                        self->deadline_ = SteadyClock::time_point::max();
                         if (ec) return self->EndStream();
                         if (chunk->written) chunk->written();
                         self->WriteNextChunk();

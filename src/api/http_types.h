@@ -28,6 +28,9 @@ class ChunkSink {
   // can wait for the last to leave. Neither runs once the response has ended.
   virtual void WriteLater(std::function<std::string()> make, std::function<void()> written) = 0;
   virtual void End() = 0;
+  // Ends the response cut short: the connection closes without the last chunk, so the
+  // client sees an incomplete answer, not a complete one.
+  virtual void Abort() = 0;
   virtual void OnClosed(std::function<void()> on_closed) = 0;
 };
 using StreamOpened = std::function<void(std::shared_ptr<ChunkSink>)>;

@@ -135,7 +135,7 @@ void Logs(control::Controller& c, const Request&, const Params& p, Reply reply) 
   std::string name = p.Path("name");
   c.GetGameServer(name, [&c, reply, name, bytes](StatusOr<GameServer> r) {
     if (!r.ok()) return reply(ErrorResponse(r.status()));
-    reply(TextResponse(200, c.ReadLogs(name, bytes)));
+    reply.Later([&c, name, bytes] { return TextResponse(200, c.ReadLogs(name, bytes)); });
   });
 }
 
@@ -202,7 +202,11 @@ std::vector<Route> ManagementRoutes(control::Controller& c) {
        [&c](const Request& req, const Params& p, Reply reply) { ScaleFleet(c, req, p, reply); }},
 
       {verb::get, "/v1/gameservers", S::kRead,
-       [&c](const Request&, const Params& p, Reply reply) {
+       [&c](const Request& req, const Params& p, Reply reply) {
+         if (req.version() < 11)  // chunked answers are HTTP/1.1's
+           return reply(ErrorResponse(505, "HttpVersionNotSupported",
+                                      "a listing of game servers is streamed: ask with HTTP/1.1",
+                                      ""));
          StreamGameServerList(c, p.Query("fleet"), reply);
        }},
       {verb::post, "/v1/gameservers", S::kAdmin,

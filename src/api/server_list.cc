@@ -28,7 +28,7 @@ class Listing : public std::enable_shared_from_this<Listing> {
                        [self = shared_from_this()](core::StatusOr<control::ServerPage> page) {
                          if (!page.ok()) {  // the answer can only be cut short now
                            spdlog::error("listing game servers: {}", page.status().message());
-                           return self->sink_->End();
+                           return self->sink_->Abort();
                          }
                          self->Write(std::move(*page));
                        });
@@ -50,7 +50,7 @@ class Listing : public std::enable_shared_from_this<Listing> {
             codec::AppendGameServerText(text, gs);
             self->after_ = gs.meta.name;
           }
-          if (!page.more) text += "]}";
+          if (!page.more) text += "]}\n";
           return text;
         },
         [self = shared_from_this(), more] { more ? self->Next() : self->sink_->End(); });

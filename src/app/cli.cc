@@ -79,7 +79,7 @@ class Client {
                    "DATA_DIR/admin.token, DATA_DIR being --data-dir or ./muster-data)\n";
   }
 
-  // True once a request got no answer (Muster not running, or not at that address).
+  // True if the last request could not be sent (Muster not running, or not at that address).
   bool unreachable() const { return unreachable_; }
 
   std::optional<api::HttpResult> Raw(api::http::verb method, const std::string& target,
@@ -92,11 +92,17 @@ class Client {
     if (!client_)
       client_ = std::make_unique<api::HttpClient>(config->host, config->port, config->token);
     auto res = client_->Send(method, target, body, type);
-    if (!res.ok()) {
-      unreachable_ = true;
+    // Exit 2 only when nothing was sent: a request that went out may have been carried out.
+    unreachable_ = !res.ok() && res.status().code() == core::Code::kUnavailable;
+    if (unreachable_) {
       std::cerr << "error: cannot reach Muster at " << config->host << ":" << config->port << " ("
                 << res.status().message()
                 << "). Is `muster serve` running? Set --addr or MUSTER_ADDR.\n";
+      return std::nullopt;
+    }
+    if (!res.ok()) {
+      std::cerr << "error: no whole answer from Muster (" << res.status().message()
+                << "); the request may have been carried out: check before repeating it\n";
       return std::nullopt;
     }
     return *res;
@@ -137,8 +143,8 @@ int RunCli(int argc, char** argv) {
       "Run `muster serve` to start it, then manage fleets with the other verbs.",
       "muster"};
   app.footer(
-      "Exit codes: 0 done; 1 refused or failed (the reason is on stderr); 2 Muster did not "
-      "answer; 3 `allocate` found nothing free now (retry later); 100+ a bad flag.");
+      "Exit codes: 0 done; 1 refused or failed (the reason is on stderr); 2 Muster could not be "
+      "reached; 3 `allocate` found nothing free now (retry later); 100+ a bad flag.");
   app.require_subcommand(1);
   app.fallthrough();
   ClientFlags flags;
@@ -447,7 +453,7 @@ int RunCli(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  return rc != 0 && client.unreachable() ? kExitUnreachable : rc;
+  return rc == 1 && client.unreachable() ? kExitUnreachable : rc;
 }
 
 }  // namespace muster::app

@@ -239,9 +239,11 @@ int RunServe(const ServeOptions& o) {
     return 1;
   }
 
+  // Declared first, destroyed last: handlers still queued on the owner and syncer when
+  // they stop may hold HTTP connections (a listing in progress), whose sockets need `io`.
+  asio::io_context io;         // HTTP: management API and SDK endpoints
   asio::io_context owner(1);   // the control loop: World, reconcilers, runtime, SQLite writes
   asio::io_context syncer(1);  // flushes the WAL while the next batch is written
-  asio::io_context io;         // HTTP: management API and SDK endpoints
   auto owner_work = asio::make_work_guard(owner);
   auto syncer_work = asio::make_work_guard(syncer);
   auto io_work = asio::make_work_guard(io);

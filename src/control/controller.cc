@@ -263,7 +263,7 @@ void Controller::OnCommitted(const std::vector<Touched>& committed) {
 // ---------------------------------------------------------------- reconcile
 
 void Controller::ScheduleReconcile() {
-  if (!reconcile_scheduled_ && !dirty_servers_.empty()) {
+  if (!reconcile_scheduled_ && (!dirty_servers_.empty() || !waiting_starts_.empty())) {
     reconcile_scheduled_ = true;
     OnOwner([this] { ReconcileDirty(); });
   }
@@ -284,17 +284,19 @@ void Controller::ReconcileDirty() {
   if (stopping_all_) return;
   // A start (ports, SDK endpoints, GSDK files, posix_spawn) takes 0.5-3 ms; a
   // 1,000-server scale-up in one pass held every allocation for seconds
-  // (docs/benchmarks.md, "Allocations during a scale-up").
+  // (docs/benchmarks.md, "Allocations during a scale-up"). So a pass makes at most
+  // kStartsPerPass starts: the oldest waiting first, then those of servers dirty since.
+  // Everything else a pass does at once, for every dirty server.
   int starts = 0;
-  // At most as many reconciles as there were dirty servers: one that marks a server dirty
-  // again (synchronously) cannot keep the pass going.
-  for (size_t budget = dirty_servers_.size(); budget > 0 && starts < kStartsPerPass; --budget) {
-    const std::string name = std::move(dirty_servers_.extract(dirty_servers_.begin()).value());
-    const GameServer* gs = world_.FindServer(name);
-    const bool runs_here = gs && !gs->external;  // a registered server's "start" is cheap
-    if (ReconcileServer(name) == core::ServerAction::kAssignPortsAndStart && runs_here) ++starts;
+  for (size_t n = waiting_starts_.size(); n > 0 && starts < kStartsPerPass; --n) {
+    std::string name = std::move(waiting_starts_.front());
+    waiting_starts_.pop_front();
+    ReconcileServer(name, starts);
   }
-  ScheduleReconcile();  // the rest, behind what has queued up meanwhile
+  std::set<std::string> servers;
+  servers.swap(dirty_servers_);
+  for (const auto& name : servers) ReconcileServer(name, starts);
+  ScheduleReconcile();  // the starts left waiting, behind what has queued up meanwhile
 }
 
 void Controller::ReconcileDirtyFleets() {
@@ -304,18 +306,27 @@ void Controller::ReconcileDirtyFleets() {
   for (const auto& name : fleets) ReconcileFleet(name);
 }
 
-core::ServerAction Controller::ReconcileServer(const std::string& name) {
+void Controller::ReconcileServer(const std::string& name, int& starts) {
   const GameServer* gs = world_.FindServer(name);
-  if (!gs) return core::ServerAction::kNone;
+  if (!gs) return;
   const LiveState& live = world_.Live(name);
   core::ServerObservation seen;
   seen.process_running = runtime_.IsRunning(name);
   seen.health_deadline_passed =
       core::HealthDeadlinePassed(*gs, live.started_ms, live.last_ping_ms(), clock_.Now());
-  const core::ServerAction action = core::ReconcileServer(*gs, seen);
-  switch (action) {
+  switch (core::ReconcileServer(*gs, seen)) {
     case core::ServerAction::kNone: break;
-    case core::ServerAction::kAssignPortsAndStart: AssignAndStart(*gs); break;
+    case core::ServerAction::kAssignPortsAndStart:
+      // A registered server without SDK endpoints only becomes Ready: that is not a start.
+      if (!gs->external || gs->external_sdk) {
+        if (starts >= kStartsPerPass) {
+          waiting_starts_.push_back(name);  // a later pass; reconciled afresh then
+          break;
+        }
+        ++starts;
+      }
+      AssignAndStart(*gs);
+      break;
     case core::ServerAction::kStop:
       runtime_.Stop(name, std::chrono::seconds(gs->spec->termination_grace_s));
       break;
@@ -333,7 +344,6 @@ core::ServerAction Controller::ReconcileServer(const std::string& name) {
       break;
     }
   }
-  return action;
 }
 
 void Controller::ReconcileFleet(const std::string& name) {

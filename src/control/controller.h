@@ -17,6 +17,7 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -116,6 +117,7 @@ class Controller {
   // one instant's picture: each page is read at its own moment.
   void ListGameServers(std::string fleet, std::string after, size_t limit,
                        Callback<ServerPage> done);
+  // The tail of a server's log file. Any thread: it reads only the file.
   std::string ReadLogs(const std::string& name, uint64_t max_bytes) const;
 
   // --- Allocation (any thread) ---
@@ -221,13 +223,15 @@ class Controller {
   bool AdoptStoredNode(const store::Snapshot& snap);
   void OnCommitted(const std::vector<Touched>& committed);
   void ScheduleReconcile();
-  // Reconciles dirty servers, starting at most kStartsPerPass processes, then yields
-  // the owner thread (and goes on in a later pass) so that allocations queued behind it
-  // wait for a few starts, not for a whole scale-up.
+  // Reconciles every dirty server but starts at most kStartsPerPass of them (a start:
+  // ports, SDK endpoints, files, a process); the other starts wait in waiting_starts_
+  // for later passes, so that allocations queued behind a pass wait for one start, not
+  // for a whole scale-up.
   void ReconcileDirty();
   void ReconcileDirtyFleets();
   void ReconcileFleet(const std::string& name);
-  core::ServerAction ReconcileServer(const std::string& name);  // what it did
+  // `starts`: made so far in this pass; a start beyond the quota is left waiting.
+  void ReconcileServer(const std::string& name, int& starts);
   void AssignAndStart(core::GameServer gs);
   void Finalize(const core::GameServer& gs);
   void SetState(core::GameServer gs, core::GameServerState state, std::string reason,
@@ -264,6 +268,7 @@ class Controller {
   bool fleet_reconcile_scheduled_ = false;
   std::set<std::string> dirty_fleets_;
   std::set<std::string> dirty_servers_;
+  std::deque<std::string> waiting_starts_;  // oldest first; may name a server twice
   std::map<std::string, std::unique_ptr<boost::asio::steady_timer>> requeue_timers_;
   boost::asio::steady_timer health_timer_;
   boost::asio::steady_timer fleet_timer_;

@@ -15,13 +15,31 @@ namespace muster::testing {
 namespace {
 using namespace std::chrono_literals;
 
-// A listing is read 200 servers a page (src/api/server_list.cc): this is three pages.
-constexpr int kServers = 450;
+// A listing is read 200 servers a page (src/api/server_list.cc). With the fleet's two,
+// the first test lists exactly two full pages; the second, two with the last not full.
+constexpr int kServers = 398;
 
 std::string Name(int i) {  // zero-padded, so that name order is number order
   char buf[32];
   std::snprintf(buf, sizeof buf, "reg-%04d", i);
   return buf;
+}
+
+// A plain TCP connection to serve's API, or -1.
+int ConnectTo(MusterProcess& muster) {
+  const std::string addr = muster.addr();
+  const int port = std::stoi(addr.substr(addr.rfind(':') + 1));
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<uint16_t>(port));
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
 }
 
 void RegisterWithoutSdk(MusterProcess& muster, int n) {
@@ -67,22 +85,28 @@ TEST(Listing, ALongListingHasEveryServerOnceInNameOrderAndAFleetOnlyItsOwn) {
   for (const json& gs : in_fleet)
     EXPECT_EQ(gs["metadata"]["ownerReferences"][0]["name"], "mid") << gs.dump();
   EXPECT_TRUE(muster.Call("GET", "/v1/gameservers?fleet=none")["items"].empty());
+
+  // Chunked answers are HTTP/1.1's: an HTTP/1.0 client is told so, not sent what it cannot read.
+  int fd = ConnectTo(muster);
+  ASSERT_GE(fd, 0);
+  const std::string req =
+      "GET /v1/gameservers HTTP/1.0\r\nAuthorization: Bearer " + muster.token() + "\r\n\r\n";
+  ASSERT_EQ(::write(fd, req.data(), req.size()), static_cast<ssize_t>(req.size()));
+  std::string answer;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) answer.append(buf, n);
+  ::close(fd);
+  EXPECT_EQ(answer.find(" 505 "), answer.find(' ')) << "the status: " << answer;
+  EXPECT_NE(answer.find("ask with HTTP/1.1"), std::string::npos) << answer;
 }
 
 TEST(Listing, AClientThatHangsUpHalfwayLeavesTheServerServing) {
   MusterProcess muster({"29430-29439", "29440-29449", {}});
   ASSERT_TRUE(muster.Start());
   RegisterWithoutSdk(muster, kServers);
-  const std::string addr = muster.addr();
-  const int port = std::stoi(addr.substr(addr.rfind(':') + 1));
   for (int round = 0; round < 3; ++round) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    int fd = ConnectTo(muster);
     ASSERT_GE(fd, 0);
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(static_cast<uint16_t>(port));
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
     const std::string req = "GET /v1/gameservers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
                             muster.token() + "\r\n\r\n";
     ASSERT_EQ(::write(fd, req.data(), req.size()), static_cast<ssize_t>(req.size()));

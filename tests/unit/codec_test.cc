@@ -246,8 +246,6 @@ TEST(Codec, BytesThatAreNotUtf8AreWrittenAsTheReplacementCharacter) {
   }
 }
 
-// The allocation answers are written by hand (JsonWriter); they must be the very text
-// nlohmann's dump gives for the same document, escapes included.
 // The API's form of a GameServer, field by field: every status field is shown, defaults
 // included; a registered server's spec says where it runs and has no empty template; a
 // fleet's template spec has no scheduling of its own.
@@ -312,6 +310,10 @@ TEST(Codec, TheApiFormShowsEveryField) {
                       {"initialPlayers", json::array()},
                       {"allocatedAt", "2023-11-14T22:13:20.700Z"}}}}}}));
   EXPECT_EQ(json::parse(GameServerSpecText(dev)), json::parse(GameServerText(dev))["spec"]);
+  dev.spec.mut().pod_template_json = R"({"spec":{"containers":[{"name":"c"}]}})";
+  EXPECT_EQ(json::parse(GameServerText(dev))["spec"]["template"],
+            json::parse(dev.spec->pod_template_json))
+      << "a registered server's template is shown when it has one";
 
   core::GameServerSpec tmpl;
   tmpl.ports = {{"game", core::PortPolicy::kStatic, 7777, 7777, core::Protocol::kTCP}};
@@ -330,6 +332,8 @@ TEST(Codec, TheApiFormShowsEveryField) {
                   {"template", json::parse(tmpl.pod_template_json)}}));
 }
 
+// The allocation answers are written by hand (JsonWriter); they must be the very text
+// nlohmann's dump gives for the same document, escapes included.
 TEST(Codec, HandWrittenAnswersEqualTheDocumentDump) {
   const std::vector<std::string> tricky = {
       "", "plain", "quote\" back\\slash", "ctl\n\r\t\b\f\x01\x1f end", "utf8 \xc3\xa9 \xe2\x82\xac",
