@@ -1,15 +1,13 @@
 // GET /v1/gameservers against the real binary: a listing longer than a page comes as
 // one answer with every server once, in name order; a fleet's listing has only its
 // own; a client that hangs up halfway leaves the server serving.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include "support/muster_process.h"
 #include "support/poll.h"
+#include "support/raw_http.h"
 
 namespace muster::testing {
 namespace {
@@ -28,18 +26,7 @@ std::string Name(int i) {  // zero-padded, so that name order is number order
 // A plain TCP connection to serve's API, or -1.
 int ConnectTo(MusterProcess& muster) {
   const std::string addr = muster.addr();
-  const int port = std::stoi(addr.substr(addr.rfind(':') + 1));
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(static_cast<uint16_t>(port));
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
+  return ConnectLoopback(std::stoi(addr.substr(addr.rfind(':') + 1)));
 }
 
 void RegisterWithoutSdk(MusterProcess& muster, int n) {

@@ -16,22 +16,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int ConnectLoopback(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    if (fd >= 0) ::close(fd);
-    return -1;
-  }
-  ::fcntl(fd, F_SETFL, O_NONBLOCK);
-  return fd;
-}
-
 // Takes one complete answer off the front of `buf`, if there is one. `bad` is set when
 // the bytes cannot be an answer.
 std::optional<RawAnswer> TakeAnswer(std::string& buf, bool& bad) {
@@ -51,6 +35,22 @@ std::optional<RawAnswer> TakeAnswer(std::string& buf, bool& bad) {
 }
 
 }  // namespace
+
+int ConnectLoopback(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
 
 bool DriveClosedLoop(const std::vector<int>& ports, Clock::time_point end,
                      const std::function<std::string(size_t)>& request,
@@ -72,6 +72,7 @@ bool DriveClosedLoop(const std::vector<int>& ports, Clock::time_point end,
   size_t open = 0;
   for (size_t i = 0; i < ports.size(); ++i) {
     conns[i].fd = ConnectLoopback(ports[i]);
+    if (conns[i].fd >= 0) ::fcntl(conns[i].fd, F_SETFL, O_NONBLOCK);
     if (conns[i].fd < 0 || !send(i)) {
       ok = false;
       continue;

@@ -12,6 +12,9 @@
 
 namespace muster::testing {
 
+// A blocking TCP connection to 127.0.0.1:port (TCP_NODELAY), or -1.
+int ConnectLoopback(int port);
+
 struct RawAnswer {
   int status = 0;
   std::string body;
