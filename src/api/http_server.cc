@@ -135,11 +135,12 @@ class Session : public std::enable_shared_from_this<Session>, public ChunkSink {
           asio::post(self->socket_.get_executor(),
                      [self, make = std::move(make)] { self->Write(self->Made(make)); });
         },
-        [self](Response head, StreamOpened opened) {
-          asio::post(self->socket_.get_executor(),
-                     [self, head = std::move(head), opened = std::move(opened)]() mutable {
-                       self->StartStream(std::move(head), std::move(opened));
-                     });
+        [self](Response head, StreamOpened opened, bool open_ended) {
+          asio::post(
+              self->socket_.get_executor(),
+              [self, head = std::move(head), opened = std::move(opened), open_ended]() mutable {
+                self->StartStream(std::move(head), std::move(opened), open_ended);
+              });
         });
     // A handler that throws is a bug: it answers 500 and the server goes on serving.
     // Contract: handlers reply last, so one that throws has not replied yet. (This
@@ -170,18 +171,18 @@ class Session : public std::enable_shared_from_this<Session>, public ChunkSink {
 
   // ---- streamed responses (ChunkSink). The connection serves only this response and
   // closes after it.
-  void StartStream(Response head, StreamOpened opened) {
+  void StartStream(Response head, StreamOpened opened, bool open_ended) {
     keep_alive_ = false;
     deadline_ = SteadyClock::time_point::max();
     auto out = std::make_shared<std::string>(Serialize(head, false, true));
     streaming_ = true;
-    asio::async_write(
-        socket_, asio::buffer(*out),
-        [self = shared_from_this(), out, opened = std::move(opened)](beast::error_code ec, size_t) {
-          if (ec) return self->EndStream();
-          self->WatchForHangUp();
-          opened(self);
-        });
+    asio::async_write(socket_, asio::buffer(*out),
+                      [self = shared_from_this(), out, opened = std::move(opened), open_ended](
+                          beast::error_code ec, size_t) {
+                        if (ec) return self->EndStream();
+                        if (open_ended) self->WatchForHangUp();
+                        opened(self);
+                      });
   }
 
   void Write(std::string chunk) override {

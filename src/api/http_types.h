@@ -43,7 +43,7 @@ class Reply {
   using Send = std::function<void(Response)>;
   using Make = std::function<Response()>;
   using Deferred = std::function<void(Make)>;
-  using Streamer = std::function<void(Response head, StreamOpened opened)>;
+  using Streamer = std::function<void(Response head, StreamOpened opened, bool open_ended)>;
   Reply() = default;
   template <typename F>
   requires std::is_invocable_v<F&, Response> Reply(F send) : send_(std::move(send)) {}
@@ -61,9 +61,13 @@ class Reply {
   explicit operator bool() const { return static_cast<bool>(send_); }
   bool can_stream() const { return static_cast<bool>(streamer_); }
   // Sends `head` (status and headers) and then a chunked body written through the sink
-  // handed to `opened`. REQUIRES: can_stream().
-  void Stream(Response head, StreamOpened opened) const {
-    streamer_(std::move(head), std::move(opened));
+  // handed to `opened`. `open_ended` (a watch: chunks come when something happens): the
+  // client's end of the connection is read, so that its hang-up ends the stream between
+  // chunks. Otherwise (a long answer written without pause) a failed write ends it, and
+  // a client that half-closes after its request still gets the whole answer.
+  // REQUIRES: can_stream().
+  void Stream(Response head, StreamOpened opened, bool open_ended = true) const {
+    streamer_(std::move(head), std::move(opened), open_ended);
   }
 
  private:

@@ -71,10 +71,12 @@ void StreamGameServerList(control::Controller& c, std::string fleet, const Reply
     return reply(ErrorResponse(500, "Internal", "streaming is not available here", ""));
   Response head{http::status::ok, 11};
   head.set(http::field::content_type, "application/json");
-  reply.Stream(std::move(head),
-               [&c, fleet = std::move(fleet)](std::shared_ptr<ChunkSink> sink) mutable {
-                 std::make_shared<Listing>(c, std::move(fleet), std::move(sink))->Next();
-               });
+  reply.Stream(
+      std::move(head),
+      [&c, fleet = std::move(fleet)](std::shared_ptr<ChunkSink> sink) mutable {
+        std::make_shared<Listing>(c, std::move(fleet), std::move(sink))->Next();
+      },
+      false);  // written without pause: a hang-up shows as a failed write
 }
 
 }  // namespace muster::api

@@ -1,6 +1,8 @@
 // GET /v1/gameservers against the real binary: a listing longer than a page comes as
 // one answer with every server once, in name order; a fleet's listing has only its
-// own; a client that hangs up halfway leaves the server serving.
+// own; a client that hangs up halfway leaves the server serving, and one that only
+// half-closes gets it all.
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -103,6 +105,21 @@ TEST(Listing, AClientThatHangsUpHalfwayLeavesTheServerServing) {
   }
   // Still serving, and a whole listing still comes.
   EXPECT_EQ(muster.Call("GET", "/v1/gameservers")["items"].size(), static_cast<size_t>(kServers));
+
+  // A client that half-closes after its request (shutdown of its sending side) has not hung
+  // up: it gets the whole listing, to the last chunk.
+  int fd = ConnectTo(muster);
+  ASSERT_GE(fd, 0);
+  const std::string req = "GET /v1/gameservers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                          muster.token() + "\r\n\r\n";
+  ASSERT_EQ(::write(fd, req.data(), req.size()), static_cast<ssize_t>(req.size()));
+  ::shutdown(fd, SHUT_WR);
+  std::string answer;
+  char buf[65536];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) answer.append(buf, n);
+  ::close(fd);
+  EXPECT_EQ(answer.rfind("\r\n0\r\n\r\n"), answer.size() - 7) << "ends with the last chunk";
+  EXPECT_NE(answer.find("]}\n"), std::string::npos);
 }
 
 }  // namespace
