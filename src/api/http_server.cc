@@ -135,13 +135,16 @@ class Session : public std::enable_shared_from_this<Session>, public ChunkSink {
           asio::post(self->socket_.get_executor(),
                      [self, make = std::move(make)] { self->Write(self->Made(make)); });
         },
-        [self](Response head, StreamOpened opened, bool open_ended) {
-          asio::post(
-              self->socket_.get_executor(),
-              [self, head = std::move(head), opened = std::move(opened), open_ended]() mutable {
-                self->StartStream(std::move(head), std::move(opened), open_ended);
+        // Chunked answers are HTTP/1.1's: an HTTP/1.0 request cannot be streamed to.
+        request_.version() < 11
+            ? Reply::Streamer()
+            : [self](Response head, StreamOpened opened, bool open_ended) {
+                asio::post(self->socket_.get_executor(),
+                           [self, head = std::move(head), opened = std::move(opened),
+                            open_ended]() mutable {
+                             self->StartStream(std::move(head), std::move(opened), open_ended);
+                           });
               });
-        });
     // A handler that throws is a bug: it answers 500 and the server goes on serving.
     // Contract: handlers reply last, so one that throws has not replied yet. (This
     // synchronous part and the encoders given to Reply::Later are covered; callbacks on

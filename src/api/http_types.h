@@ -59,6 +59,7 @@ class Reply {
     send_(make());
   }
   explicit operator bool() const { return static_cast<bool>(send_); }
+  // False without an HTTP server behind the reply, and for an HTTP/1.0 request.
   bool can_stream() const { return static_cast<bool>(streamer_); }
   // Sends `head` (status and headers) and then a chunked body written through the sink
   // handed to `opened`. `open_ended` (a watch: chunks come when something happens): the

@@ -202,11 +202,7 @@ std::vector<Route> ManagementRoutes(control::Controller& c) {
        [&c](const Request& req, const Params& p, Reply reply) { ScaleFleet(c, req, p, reply); }},
 
       {verb::get, "/v1/gameservers", S::kRead,
-       [&c](const Request& req, const Params& p, Reply reply) {
-         if (req.version() < 11)  // chunked answers are HTTP/1.1's
-           return reply(ErrorResponse(505, "HttpVersionNotSupported",
-                                      "a listing of game servers is streamed: ask with HTTP/1.1",
-                                      ""));
+       [&c](const Request&, const Params& p, Reply reply) {
          StreamGameServerList(c, p.Query("fleet"), reply);
        }},
       {verb::post, "/v1/gameservers", S::kAdmin,

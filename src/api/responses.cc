@@ -39,6 +39,11 @@ Response ErrorResponse(int status, const std::string& code, const std::string& m
   return JsonResponse(status, {{"error", code}, {"message", message}, {"field", field}});
 }
 
+Response CannotStream() {
+  return ErrorResponse(505, "HttpVersionNotSupported",
+                       "this answer is streamed (chunked): ask with HTTP/1.1", "");
+}
+
 Response ErrorResponse(const core::Status& status) {
   nlohmann::json body = {{"error", core::CodeName(status.code())},
                          {"message", status.message()},

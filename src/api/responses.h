@@ -20,5 +20,7 @@ Response ErrorResponse(int status, const std::string& code, const std::string& m
                        const std::string& field);
 Response ErrorResponse(const core::Status& status);
 Response TextResponse(int status, std::string body);
+// The answer of a streamed route when the reply cannot stream (Reply::can_stream): 505.
+Response CannotStream();
 
 }  // namespace muster::api

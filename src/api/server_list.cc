@@ -67,8 +67,7 @@ class Listing : public std::enable_shared_from_this<Listing> {
 }  // namespace
 
 void StreamGameServerList(control::Controller& c, std::string fleet, const Reply& reply) {
-  if (!reply.can_stream())
-    return reply(ErrorResponse(500, "Internal", "streaming is not available here", ""));
+  if (!reply.can_stream()) return reply(CannotStream());
   Response head{http::status::ok, 11};
   head.set(http::field::content_type, "application/json");
   reply.Stream(

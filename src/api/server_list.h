@@ -14,7 +14,7 @@ namespace muster::api {
 // the socket. So a listing of a hundred thousand servers holds neither thread for long
 // (allocations go on between pages), and the memory it takes is a page's, not the
 // whole answer's. Under change the list is not one instant's picture: each page is
-// read at its own moment. REQUIRES: reply.can_stream() (else answers 500).
+// read at its own moment. Without reply.can_stream() (HTTP/1.0) it answers 505.
 void StreamGameServerList(control::Controller& c, std::string fleet, const Reply& reply);
 
 }  // namespace muster::api

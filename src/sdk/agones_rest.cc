@@ -114,8 +114,7 @@ std::optional<std::vector<std::string>> RestListMask(const Request& req, const P
 
 // GET /watch/gameserver: the server now, then one `{"result": GameServer}` line per change.
 void Watch(const ServerSdk& sdk, Reply reply) {
-  if (!reply.can_stream())
-    return reply(api::ErrorResponse(500, "Internal", "streaming is not available here", ""));
+  if (!reply.can_stream()) return reply(api::CannotStream());
   api::Response head{api::http::status::ok, 11};
   head.set(api::http::field::content_type, "application/json");
   reply.Stream(std::move(head), [sdk](std::shared_ptr<api::ChunkSink> sink) {
