@@ -271,23 +271,14 @@ int RunServe(const ServeOptions& o) {
   }
   sdk::SdkServers sdk_servers(io, controller, gsdk);
 
-  std::thread owner_thread([&] {
-    ::pthread_setname_np(::pthread_self(), "muster-owner");
-    owner.run();
-  });
-  std::thread syncer_thread([&] {
-    ::pthread_setname_np(::pthread_self(), "muster-sync");
-    syncer.run();
-  });
+  std::thread owner_thread([&] { runtime::RunLoop(owner, "muster-owner"); });
+  std::thread syncer_thread([&] { runtime::RunLoop(syncer, "muster-sync"); });
   const int n_io = o.io_threads > 0
                        ? o.io_threads
                        : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
   std::vector<std::thread> io_threads;
   for (int i = 0; i < n_io; ++i)
-    io_threads.emplace_back([&] {
-      ::pthread_setname_np(::pthread_self(), "muster-io");
-      io.run();
-    });
+    io_threads.emplace_back([&] { runtime::RunLoop(io, "muster-io"); });
   auto stop_all = [&] {
     sdk_servers.Shutdown();  // while the owner thread still answers calls in flight
     owner_work.reset();

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,7 +14,10 @@
 #include <climits>
 #include <cstdint>
 #include <cstring>
+#include <exception>
 #include <filesystem>
+
+#include <spdlog/spdlog.h>
 
 namespace muster::runtime {
 namespace {
@@ -101,6 +105,20 @@ core::TimeMs NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+void RunLoop(boost::asio::io_context& io, const char* name) {
+  ::pthread_setname_np(::pthread_self(), name);
+  try {
+    io.run();
+  } catch (const std::exception& e) {
+    spdlog::critical(
+        "{}: unexpected error: {}; stopping: the next start recovers what reached "
+        "the disk",
+        name, e.what());
+    spdlog::default_logger()->flush();
+    std::abort();
+  }
 }
 
 }  // namespace muster::runtime

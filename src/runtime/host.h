@@ -1,6 +1,7 @@
 // Facts about this machine: its node identity and which ports are bound.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,14 @@ std::optional<CpuPolicy> ParseCpuPolicy(std::string_view name);
 // of waiting for the hypervisor to run its vCPU again. Machine-wide; costs the idle
 // CPUs' time (power on bare metal, credits on burstable VMs). Needs root.
 core::StatusOr<int> KeepIdleCpusPolling();
+
+// Runs `io`'s loop on the calling thread, which it names `name` (at most 15 bytes, as
+// `top -H` shows it). Muster's threads hold state that handlers change in place, so a
+// handler that throws may have left it half-changed: the process then stops, logging
+// `name` and the error as critical, and the next start recovers what reached the disk
+// (and re-adopts the game servers' processes). That is std::terminate's outcome too,
+// but with the reason in the log.
+void RunLoop(boost::asio::io_context& io, const char* name);
 
 // Milliseconds since the Unix epoch, from the system clock. (core reads no clock.)
 core::TimeMs NowMs();

@@ -8,10 +8,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 
 #include "runtime/host.h"
 #include "runtime/log_file.h"
@@ -227,6 +231,19 @@ TEST(Host, ACpuPolicyHoldsForTheThreadAndTheThreadsItStartsAfterwards) {
   EXPECT_EQ(inherited, SCHED_BATCH);
   EXPECT_EQ(after, SCHED_OTHER);
   EXPECT_EQ(::sched_getscheduler(0), SCHED_OTHER) << "only the calling thread changes";
+}
+
+TEST(Host, AThreadWhoseHandlerThrowsStopsTheProcessSayingWhyAndWhere) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");  // the child re-runs the test alone
+  auto throws_on_a_thread = [] {
+    spdlog::set_default_logger(spdlog::stderr_color_st("death"));  // as serve logs: stderr
+    boost::asio::io_context io;
+    boost::asio::post(io, [] { throw std::out_of_range("no such server: eu-7"); });
+    std::thread([&] { RunLoop(io, "muster-owner"); }).join();
+  };
+  EXPECT_DEATH(throws_on_a_thread(),
+               "muster-owner: unexpected error: no such server: eu-7; stopping: the next start "
+               "recovers what reached the disk");
 }
 
 TEST(Host, CpuPoliciesAreNamedAsTheFlagsSpellThem) {
