@@ -119,8 +119,15 @@ int AllocationIndex::ClassFor(const std::string& fleet, const Labels& labels) {
   auto key = std::make_pair(fleet, labels);
   auto it = class_ids_.find(key);
   if (it != class_ids_.end()) return it->second;
-  int id = static_cast<int>(classes_.size());
-  classes_.push_back({fleet, labels, {}});
+  int id;
+  if (!free_classes_.empty()) {
+    id = free_classes_.back();
+    free_classes_.pop_back();
+    classes_[id] = {fleet, labels, {}};
+  } else {
+    id = static_cast<int>(classes_.size());
+    classes_.push_back({fleet, labels, {}});
+  }
   class_ids_.emplace(std::move(key), id);
   return id;
 }
@@ -130,14 +137,23 @@ void AllocationIndex::Count(const Entry& e, int delta) {
   (e.state == GameServerState::kReady ? load.ready : load.allocated) += delta;
 }
 
-void AllocationIndex::Unbucket(const std::string& name, const Entry& e) {
-  auto& buckets = classes_[e.cls].buckets;
-  auto b = buckets.find({e.state, e.node});
-  if (b != buckets.end()) {
-    b->second.erase(name);
-    if (b->second.empty()) buckets.erase(b);
-  }
+bool AllocationIndex::Unbucket(const std::string& name, const Entry& e) {
   Count(e, -1);
+  LabelClass& cls = classes_[e.cls];
+  auto& buckets = cls.buckets;
+  auto b = buckets.find({e.state, e.node});
+  if (b == buckets.end()) return false;
+  b->second.erase(name);
+  if (!b->second.empty()) return false;
+  buckets.erase(b);
+  auto same_state = buckets.lower_bound({e.state, ""});
+  if (same_state == buckets.end() || same_state->first.first != e.state)
+    classes_in_state_[e.state].erase(e.cls);
+  if (!buckets.empty()) return false;
+  class_ids_.erase({cls.fleet, cls.labels});
+  cls = LabelClass{};
+  free_classes_.push_back(e.cls);
+  return true;
 }
 
 void AllocationIndex::Remove(const std::string& name) {
@@ -154,7 +170,7 @@ void AllocationIndex::Update(const GameServer& gs) {
   if (it != entries_.end()) {
     const LabelClass& had = classes_[it->second.cls];
     if (had.fleet == gs.fleet && had.labels == gs.meta.labels) cls = it->second.cls;
-    Unbucket(name, it->second);
+    if (Unbucket(name, it->second)) cls = -1;  // its class was released: made anew below
   }
   if (!Allocatable(gs)) {
     if (it != entries_.end()) entries_.erase(it);
@@ -168,6 +184,7 @@ void AllocationIndex::Update(const GameServer& gs) {
           gs.status.counters,
           gs.status.lists};
   classes_[e.cls].buckets[{e.state, e.node}].insert(name);
+  classes_in_state_[e.state].insert(e.cls);
   Count(e, +1);
   if (it != entries_.end())
     it->second = std::move(e);
@@ -235,7 +252,10 @@ std::optional<std::string> AllocationIndex::Select(const AllocationRequest& req)
   for (const GameServerSelector& sel : selectors) {
     std::vector<const LabelClass*> matching;
     std::set<std::string> nodes;
-    for (const LabelClass& cls : classes_) {
+    auto in_state = classes_in_state_.find(sel.state);
+    if (in_state == classes_in_state_.end()) continue;
+    for (int id : in_state->second) {
+      const LabelClass& cls = classes_[id];
       if (!req.fleet.empty() && cls.fleet != req.fleet) continue;
       if (!Matches(sel, cls.labels)) continue;
       bool any = false;

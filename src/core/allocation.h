@@ -5,7 +5,8 @@
 // selector is evaluated once per class, never once per server, and the scheduling
 // strategy orders the candidate nodes by their loads, which the index keeps as
 // running counts. Complexity per Select: O(S · (C + N log N)) for S selectors,
-// C label classes and N nodes holding candidates, plus the servers inspected by
+// C label classes holding a server in the selector's state (a class that empties is
+// released) and N nodes holding candidates, plus the servers inspected by
 // `players`, `counters` and `lists` filters (one when there are none). docs/allocation.md has the
 // details.
 #pragma once
@@ -90,7 +91,8 @@ class AllocationIndex {
   std::optional<std::string> Select(const AllocationRequest& req) const;
 
   size_t size() const { return entries_.size(); }
-  size_t classes() const { return classes_.size(); }
+  // Label classes holding servers now; a class that empties is released (its slot reused).
+  size_t classes() const { return class_ids_.size(); }
 
  private:
   struct Entry {
@@ -115,14 +117,21 @@ class AllocationIndex {
   };
 
   int ClassFor(const std::string& fleet, const Labels& labels);
+  // Takes `name` out of its bucket and the node counts; releases its class when that
+  // empties. True if the class was released.
+  bool Unbucket(const std::string& name, const Entry& e);
   std::vector<std::string> OrderNodes(const std::set<std::string>& nodes,
                                       AllocationScheduling s) const;
   void Count(const Entry& e, int delta);
-  void Unbucket(const std::string& name, const Entry& e);  // out of its bucket and the counts
 
   std::unordered_map<std::string, Entry> entries_;
   std::map<std::pair<std::string, Labels>, int> class_ids_;
-  std::vector<LabelClass> classes_;
+  std::vector<LabelClass> classes_;  // by id; released ones are empty and in free_classes_
+  std::vector<int> free_classes_;
+  // The classes holding a server in each state: Select looks only at those in the state
+  // its selector wants, so classes of Allocated servers (one per match when allocations
+  // add a match label) cost nothing to a selection of Ready ones.
+  std::map<GameServerState, std::set<int>> classes_in_state_;
   std::map<std::string, NodeLoad> nodes_;
 };
 

@@ -222,7 +222,7 @@ TEST(AllocationIndex, UpdatesFollowStateAndLabelChanges) {
   EXPECT_FALSE(idx.Select(Want({Labelled({{"mode", "ctf"}})})).has_value()) << "not Ready now";
   EXPECT_EQ(idx.Select(Want({Labelled({{"mode", "ctf"}}, S::kAllocated)})), "gs-1");
   idx.Update(Server("gs-1", "n1", S::kAllocated, {{"mode", "koth"}}));  // relabelled
-  EXPECT_EQ(idx.classes(), 2u);
+  EXPECT_EQ(idx.classes(), 1u) << "the class it left is empty: released";
   EXPECT_FALSE(idx.Select(Want({Labelled({{"mode", "ctf"}}, S::kAllocated)})).has_value());
   EXPECT_EQ(idx.Select(Want({Labelled({{"mode", "koth"}}, S::kAllocated)})), "gs-1");
   idx.Update(Server("gs-1", "n1", S::kAllocated, {{"mode", "koth"}}, "other"));  // another fleet
@@ -233,6 +233,38 @@ TEST(AllocationIndex, UpdatesFollowStateAndLabelChanges) {
   EXPECT_FALSE(idx.Select(r).has_value());
   idx.Update(Server("gs-1", "n1", S::kShutdown, {{"mode", "koth"}}, "other"));
   EXPECT_EQ(idx.size(), 0u) << "no longer allocatable: dropped";
+}
+
+// Allocations that each add a label of their own (a match id) make a class per match:
+// a class is released when it empties, and a selection of Ready servers never looks at
+// the classes of Allocated ones.
+TEST(AllocationIndex, AClassOfAMatchIsReleasedWhenItsLastServerGoes) {
+  AllocationIndex idx;
+  for (int i = 0; i < 1000; ++i)
+    idx.Update(Server("gs-" + std::to_string(i), "n1", S::kReady, {{"game", "x"}}));
+  EXPECT_EQ(idx.classes(), 1u);
+  for (int i = 0; i < 1000; ++i) {  // every server allocated, with its match's label
+    auto name = idx.Select(Want({Labelled({{"game", "x"}})}));
+    ASSERT_TRUE(name.has_value()) << i;
+    idx.Update(Server(*name, "n1", S::kAllocated, {{"game", "x"}, {"match", "m-" + *name}}));
+  }
+  EXPECT_EQ(idx.classes(), 1000u) << "one class per match while the matches run";
+  EXPECT_FALSE(idx.Select(Want({Labelled({{"game", "x"}})})).has_value()) << "none Ready";
+  EXPECT_EQ(idx.Select(Want({Labelled({{"match", "m-gs-7"}}, S::kAllocated)})), "gs-7")
+      << "joining a running match still finds it";
+  for (int i = 0; i < 1000; ++i) {  // the matches end: back to Ready, the match label kept
+    const std::string name = "gs-" + std::to_string(i);
+    idx.Update(Server(name, "n1", S::kReady, {{"game", "x"}, {"match", "m-" + name}}));
+  }
+  EXPECT_EQ(idx.classes(), 1000u);
+  EXPECT_EQ(idx.Select(Want({Labelled({{"match", "m-gs-7"}})})), "gs-7");
+  for (int i = 0; i < 1000; ++i) idx.Remove("gs-" + std::to_string(i));
+  EXPECT_EQ(idx.classes(), 0u) << "every class released with its last server";
+  idx.Update(Server("fresh", "n1", S::kReady, {{"game", "x"}}));
+  EXPECT_EQ(idx.classes(), 1u);
+  EXPECT_EQ(idx.Select(Want({Labelled({{"game", "x"}})})), "fresh") << "a reused slot works";
+  EXPECT_FALSE(idx.Select(Want({Labelled({{"match", "m-gs-7"}})})).has_value())
+      << "nothing of a released class lingers";
 }
 
 TEST(AllocationRequestValidation, NamesTheField) {
