@@ -29,6 +29,14 @@ std::string NewUuid(std::mt19937_64& rng) {
   return out;
 }
 
+// How a server chosen for an allocation ended it before the answer: "was deleted", or
+// its state now ("shut down", "became Unhealthy").
+std::string EndedHow(const GameServer* gs) {
+  if (!gs || gs->meta.deletion_ms != 0) return "was deleted";
+  if (gs->status.state == GameServerState::kShutdown) return "shut down";
+  return std::string("became ") + core::StateName(gs->status.state);
+}
+
 }  // namespace
 
 void Controller::AfterDurable(Done done) {
@@ -99,12 +107,13 @@ void Controller::Allocate(core::AllocationRequest req, Callback<AllocationResult
     StageServer(std::move(gs), [this, done = std::move(done), name,
                                 session = std::move(req.session_id)](Status s) {
       if (!s.ok()) return done(s);
-      // Something later in the same commit (a fleet deleted) may have removed it.
+      // Since it was chosen, the server may have been deleted (its fleet with it), shut
+      // itself down, or failed: the session then ended with it, and its id is free for
+      // the retry.
       const GameServer* now_gs = world_.FindServer(name);
-      if (!now_gs || now_gs->meta.deletion_ms != 0)
-        return done(
-            Status(core::Code::kAborted,
-                   "game server " + name + " was deleted as it was being allocated; retry"));
+      if (!now_gs || world_.FindSession(session) != now_gs)
+        return done(Status(core::Code::kAborted, "game server " + name + " " + EndedHow(now_gs) +
+                                                     " as it was being allocated; retry"));
       done(AllocationResult{*now_gs, session, false});
     });
   });

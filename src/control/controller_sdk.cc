@@ -47,9 +47,17 @@ void Controller::SdkTransition(std::string name, GameServerState to, std::string
     GameServer next = *gs;
     if (prepare) prepare(next);
     if (from == to && next == *gs) return done(*gs);
-    auto answer = [this, name, done = std::move(done)](Status s) {
+    // A server with no process to stop (registered, running elsewhere) may be gone by
+    // the time its Shutdown is durable: that is the Shutdown done, answered as it was.
+    std::optional<GameServer> shut;
+    if (to == GameServerState::kShutdown) {
+      shut = next;
+      shut->status.state = to;
+    }
+    auto answer = [this, name, shut = std::move(shut), done = std::move(done)](Status s) {
       if (!s.ok()) return done(s);
       const GameServer* now = world_.FindServer(name);
+      if (!now && shut) return done(*shut);
       if (!now) return done(core::NotFound("game server " + name + " not found"));
       done(*now);
     };

@@ -56,12 +56,17 @@ void World::PutServer(core::GameServer gs) {
 
 void World::IndexSessions(const core::GameServer& gs, bool add) {
   if (!gs.status.allocation) return;
+  // A session is on a server only while it runs allocated: one that shuts down, fails,
+  // returns to Ready or is being deleted has ended its sessions.
+  if (add && (gs.status.state != core::GameServerState::kAllocated || gs.meta.deletion_ms != 0))
+    return;
   auto index = [&](const std::string& id) {
     if (id.empty()) return;
-    if (add)
+    if (add) {
       sessions_[id] = &gs;
-    else
-      sessions_.erase(id);
+    } else if (auto it = sessions_.find(id); it != sessions_.end() && it->second == &gs) {
+      sessions_.erase(it);  // only its own: an ended session's id may be on another by now
+    }
   };
   index(gs.status.allocation->session_id);
   for (const auto& id : gs.status.allocation->joined) index(id);

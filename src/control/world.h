@@ -55,9 +55,11 @@ class World {
   const core::AllocationIndex& index() const { return index_; }
   core::AllocationIndex& mutable_index() { return index_; }
 
-  // The server a session is on: every Allocated server's status.allocation.sessionId and
-  // the sessions that joined it (allocation.joined),
-  // kept in step with Put/Erase (so it is rebuilt from the store at start, too).
+  // The server a session is on: the status.allocation.sessionId of every server that is
+  // Allocated and not being deleted, and the sessions that joined it (allocation.joined).
+  // A session ends with its server's allocation (Shutdown, Unhealthy, back to Ready,
+  // deleting), and its id is free again. Kept in step with Put/Erase, so it is rebuilt
+  // from the store at start too.
   const core::GameServer* FindSession(const std::string& session_id) const;
 
   // The servers the periodic sweeps must look at, kept in step with Put/Erase so that

@@ -245,6 +245,57 @@ TEST_F(ControllerSyncTest, AnswersWaitForTheFlushAndTheNextBatchIsWrittenMeanwhi
   EXPECT_EQ(StateOf("b"), "Allocated");
 }
 
+// A server that shuts itself down while its allocation is being flushed ends that
+// session: the allocation is answered with an error, not with the dying server, and the
+// retry with the same sessionId gets another server. A session whose server fails after
+// it was answered has ended too: a repeat gets a fresh server, not the failed one.
+TEST_F(ControllerSyncTest, ASessionEndsWithItsServerAndItsIdThenAllocatesAfresh) {
+  Register("a", 7001);
+  ASSERT_TRUE(testing::PollUntil([&] { return StateOf("a") == "Ready"; }, 10s));
+  std::map<std::string, std::string> answers;
+  auto answer = [&](const std::string& session) {
+    std::lock_guard lock(answers_mu_);
+    auto it = answers.find(session);
+    return it == answers.end() ? std::string() : it->second;
+  };
+
+  gated_->SetOpen(false);
+  Allocate("s-1", answers);
+  ASSERT_TRUE(testing::PollUntil([&] { return gated_->waiting.load(); }, 10s));
+  std::promise<std::string> shut;
+  controller_->SdkShutdown("a", [&](core::StatusOr<core::GameServer> r) {
+    shut.set_value(r.ok() ? std::string(core::StateName(r->status.state)) : r.status().message());
+  });
+  DrainOwner();
+  EXPECT_EQ(Count(answers), 0u) << "answered before its flush";
+  gated_->SetOpen(true);
+  ASSERT_TRUE(testing::PollUntil([&] { return Count(answers) == 1; }, 10s));
+  EXPECT_EQ(answer("s-1"), "error: game server a shut down as it was being allocated; retry");
+  EXPECT_EQ(shut.get_future().get(), "Shutdown");
+
+  Register("b", 7002);
+  ASSERT_TRUE(testing::PollUntil([&] { return StateOf("b") == "Ready"; }, 10s));
+  answers.erase("s-1");
+  Allocate("s-1", answers);
+  ASSERT_TRUE(testing::PollUntil([&] { return Count(answers) == 1; }, 10s));
+  EXPECT_EQ(answer("s-1"), "b") << "the retry of the ended session";
+
+  std::promise<bool> failed;
+  controller_->SdkUnhealthy("b", "crashed",
+                            [&](core::StatusOr<core::GameServer> r) { failed.set_value(r.ok()); });
+  ASSERT_TRUE(failed.get_future().get());
+  EXPECT_EQ(StateOf("b"), "Unhealthy") << "a standalone server stays, Unhealthy";
+  Register("c", 7003);
+  ASSERT_TRUE(testing::PollUntil([&] { return StateOf("c") == "Ready"; }, 10s));
+  {
+    std::lock_guard lock(answers_mu_);
+    answers.clear();
+  }
+  Allocate("s-1", answers);
+  ASSERT_TRUE(testing::PollUntil([&] { return Count(answers) == 1; }, 10s));
+  EXPECT_EQ(answer("s-1"), "c") << "not the failed server it was on";
+}
+
 // A write that fails fails its batch and every change staged on top of it, and the
 // World is reloaded from the store; batches written before it still complete, and
 // the next request is written as usual.
