@@ -1,5 +1,9 @@
 #include "codec/allocation_codec.h"
 
+#include <algorithm>
+#include <cctype>
+#include <string_view>
+
 #include "codec/field_reader.h"
 #include "codec/json_writer.h"
 
@@ -40,6 +44,7 @@ std::optional<int64_t> Count(FieldReader& r, const char* key) {
 core::GameServerSelector DecodeSelector(const json& j, const std::string& path, bool agones,
                                         std::vector<FieldError>& errors) {
   FieldReader r(&j, path, &errors, /*exact_strings=*/true);
+  if (agones) r.DiscardUnknown();  // as Agones' gateway does
   core::GameServerSelector sel;
   sel.match_labels = r.StringMap("matchLabels").value_or(core::Labels{});
   if (!agones) {
@@ -164,12 +169,20 @@ core::StatusOr<core::AllocationRequest> DecodeAgonesAllocation(const json& body)
   std::vector<FieldError> errors;
   if (!body.is_object()) return core::InvalidArgument("the body must be a JSON object", "body");
   FieldReader r(&body, "", &errors, /*exact_strings=*/true);
+  // Agones' gateway drops fields it does not know (a client built for a newer Agones
+  // still allocates), and reads null as not set: so does this door.
+  r.DiscardUnknown();
   core::AllocationRequest req;
-  r.Ignore("namespace");  // one namespace in embedded mode
-  r.Ignore("multiClusterSetting");
-  r.Ignore("priorities");
-  r.Ignore("counters");
-  r.Ignore("lists");
+  r.Ignore("namespace");            // one namespace in embedded mode
+  r.Ignore("multiClusterSetting");  // one cluster
+  r.Ignore("priorities");           // a tie-break among servers the selectors allow
+  // Counter and list actions change the allocated server's counters and lists; Muster
+  // does not apply them yet, and a request that asks for one is refused rather than
+  // answered as if it had been applied.
+  for (const char* actions : {"counters", "lists"})
+    if (const json* a = r.Raw(actions); a && !(a->is_object() && a->empty()))
+      r.Error(actions, std::string("allocation-time ") + actions +
+                           " actions are not supported by Muster yet; leave it empty");
   r.Array("gameServerSelectors", [&](const json& s, const std::string& path) {
     req.selectors.push_back(DecodeSelector(s, path, true, errors));
   });
@@ -215,7 +228,25 @@ std::string EncodeAgonesAllocationResponse(const core::GameServer& gs) {
   if (!gs.status.address.empty())
     w.BeginObject().Field("address", gs.status.address).Field("type", "InternalIP").EndObject();
   w.EndArray();
+  // Counters and lists as the gateway writes them: each number an Int64Value, so a
+  // string; empty maps written too (it emits unset fields).
+  w.Key("counters").BeginObject();
+  for (const auto& [name, c] : gs.status.counters)
+    w.Key(name)
+        .BeginObject()
+        .Field("capacity", std::to_string(c.capacity))
+        .Field("count", std::to_string(c.count))
+        .EndObject();
+  w.EndObject();
   w.Field("gameServerName", gs.meta.name);
+  w.Key("lists").BeginObject();
+  for (const auto& [name, l] : gs.status.lists) {
+    w.Key(name).BeginObject().Field("capacity", std::to_string(l.capacity));
+    w.Key("values").BeginArray();
+    for (const auto& v : l.values) w.String(v);
+    w.EndArray().EndObject();
+  }
+  w.EndObject();
   Metadata(w, gs);
   w.Field("nodeName", gs.status.node);
   Ports(w, gs);
@@ -223,20 +254,43 @@ std::string EncodeAgonesAllocationResponse(const core::GameServer& gs) {
   return out;
 }
 
+namespace {
+
+// Thundernetes decodes its request with Go's encoding/json, which matches a key to a field
+// ignoring case (an exact match first): {"BuildID": ...} from a client serialising in
+// PascalCase is the same request. The member of `body` that `key` names, or nullptr.
+const json* FieldIgnoringCase(const json& body, const char* key) {
+  if (auto it = body.find(key); it != body.end()) return &*it;
+  const std::string_view want(key);
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    const std::string& have = it.key();
+    if (have.size() == want.size() &&
+        std::equal(have.begin(), have.end(), want.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) ==
+                 std::tolower(static_cast<unsigned char>(b));
+        }))
+      return &*it;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 core::StatusOr<core::AllocationRequest> DecodeThundernetesAllocation(const json& body) {
   if (!body.is_object()) return core::InvalidArgument("the body must be a JSON object", "body");
   std::vector<FieldError> errors;
   core::AllocationRequest req;
   auto str = [&](const char* key, bool required) -> std::string {
-    if (!body.contains(key) || body[key].is_null()) {
+    const json* v = FieldIgnoringCase(body, key);
+    if (!v || v->is_null() || (v->is_string() && v->get_ref<const std::string&>().empty())) {
       if (required) errors.push_back({key, "required"});
       return "";
     }
-    if (!body[key].is_string()) {
+    if (!v->is_string()) {
       errors.push_back({key, "must be a string"});
       return "";
     }
-    return body[key].get<std::string>();
+    return v->get<std::string>();
   };
   req.build_id = str("buildID", true);
   req.session_id = str("sessionID", true);
@@ -245,8 +299,9 @@ core::StatusOr<core::AllocationRequest> DecodeThundernetesAllocation(const json&
     errors.push_back({"buildID", "must be a UUID"});
   if (!req.session_id.empty() && !core::IsUuid(req.session_id))
     errors.push_back({"sessionID", "must be a UUID"});
-  if (body.contains("initialPlayers") && !body["initialPlayers"].is_null()) {
-    const json& players = body["initialPlayers"];
+  if (const json* initial = FieldIgnoringCase(body, "initialPlayers");
+      initial && !initial->is_null()) {
+    const json& players = *initial;
     if (!players.is_array()) {
       errors.push_back({"initialPlayers", "must be a list of strings"});
     } else {

@@ -20,7 +20,7 @@ const json* FieldReader::Find(const char* key) const {
   return it == value_->end() || it->is_null() ? nullptr : &*it;
 }
 
-bool FieldReader::present(const char* key) const { return Find(key) != nullptr; }
+bool FieldReader::present(const char* key) { return Get(key) != nullptr; }
 
 void FieldReader::Ignore(const char* key) {
   if (!Seen(key)) seen_.emplace_back(key);
@@ -118,7 +118,9 @@ std::optional<core::Labels> FieldReader::StringMap(const char* key) {
 }
 
 FieldReader FieldReader::Object(const char* key) {
-  return FieldReader(Get(key), PathOf(key), errors_, exact_strings_);
+  FieldReader child(Get(key), PathOf(key), errors_, exact_strings_);
+  child.discard_unknown_ = discard_unknown_;
+  return child;
 }
 
 void FieldReader::Array(const char* key,
@@ -133,7 +135,7 @@ void FieldReader::Array(const char* key,
 }
 
 void FieldReader::RejectUnknown() {
-  if (value_ == nullptr) return;
+  if (value_ == nullptr || discard_unknown_) return;
   for (const auto& [k, v] : value_->items()) {
     if (!Seen(k)) Error(PathOf(k.c_str()), "unknown field \"" + k + "\"");
   }
@@ -146,6 +148,7 @@ void FieldReader::Members(const char* key,
   if (!obj->is_object()) return Error(PathOf(key), "must be an object keyed by name");
   for (const auto& [name, value] : obj->items()) {
     FieldReader member(&value, PathOf(key) + "." + name, errors_, exact_strings_);
+    member.discard_unknown_ = discard_unknown_;
     each(name, member);
     member.RejectUnknown();
   }

@@ -26,7 +26,9 @@ class FieldReader {
   FieldReader(const json* value, std::string path, std::vector<FieldError>* errors,
               bool exact_strings = false);
 
-  bool present(const char* key) const;
+  // Whether `key` has a value (absent and null are both "not set"). Asking marks the key
+  // as known, so a `null` where a section may go is not reported as an unknown field.
+  bool present(const char* key);
   std::optional<std::string> String(const char* key);
   std::optional<int64_t> Int(const char* key, int64_t min, int64_t max);
   std::optional<bool> Bool(const char* key);
@@ -44,7 +46,12 @@ class FieldReader {
   // Accepts the key without reading it.
   void Ignore(const char* key);
   // Reports every key that was neither read nor ignored. Call once, after reading.
+  // Does nothing once DiscardUnknown() was called (on this reader or an ancestor).
   void RejectUnknown();
+  // From now on unknown keys are accepted and dropped, here and in the child readers
+  // made after this call: what a protocol that ignores unknown fields asks for (Agones'
+  // gateway does; a client built for a newer version may send fields Muster lacks).
+  void DiscardUnknown() { discard_unknown_ = true; }
 
   const std::string& path() const { return path_; }
   bool exact_strings() const { return exact_strings_; }
@@ -61,6 +68,7 @@ class FieldReader {
   std::string path_;
   std::vector<FieldError>* errors_;
   bool exact_strings_;
+  bool discard_unknown_ = false;
   std::vector<std::string> seen_;  // a handful of keys: a scan beats a tree
 };
 

@@ -21,6 +21,9 @@ class Doors : public ::testing::Test {
     json fleet = EchoFleet("door", 3);
     fleet["spec"]["buildID"] = kBuild;
     fleet["spec"]["template"]["spec"]["ports"][0]["containerPort"] = 7777;
+    fleet["spec"]["template"]["spec"]["counters"] = {{"rooms", {{"count", 1}, {"capacity", 10}}}};
+    fleet["spec"]["template"]["spec"]["lists"] = {
+        {"maps", {{"capacity", 5}, {"values", {"dust"}}}}};
     int status = 0;
     muster_.Call("POST", "/v1/fleets", fleet, &status);
     ASSERT_EQ(status, 201);
@@ -61,6 +64,9 @@ TEST_F(Doors, AgonesAllocationRequestAndResponse) {
   ASSERT_EQ(a["addresses"].size(), 1u);
   EXPECT_EQ(a["addresses"][0]["address"], address_);
   EXPECT_TRUE(a["addresses"][0]["type"].is_string());
+  // Counters and lists, numbers as the gateway writes an Int64Value: strings.
+  EXPECT_EQ(a["counters"], json::parse(R"({"rooms":{"capacity":"10","count":"1"}})"));
+  EXPECT_EQ(a["lists"], json::parse(R"({"maps":{"capacity":"5","values":["dust"]}})"));
   EXPECT_EQ(a["metadata"]["labels"]["match"], "m-1");
   EXPECT_EQ(a["metadata"]["labels"]["agones.dev/fleet"], "door");
   EXPECT_EQ(a["metadata"]["annotations"]["map"], "de_dust2");
@@ -86,14 +92,29 @@ TEST_F(Doors, AgonesDeprecatedSelectorsSchedulingNumbersAnd429) {
     "scheduling": 1, "metaPatch": {"labels": {"old": "style"}}})"));
   ASSERT_EQ(res.status, 200) << res.body;
   EXPECT_EQ(json::parse(res.body)["metadata"]["labels"]["old"], "style");
-  for (int i = 0; i < 2; ++i) ASSERT_EQ(Post("/gameserverallocation", json::object()).status, 200);
+  // As Agones' gateway: unknown fields are dropped (a client built for a newer Agones
+  // still allocates), and null is "not set" (what Go's encoder writes for an unset
+  // message), empty maps and lists too.
+  auto newer = Post("/gameserverallocation", json::parse(R"({
+    "namespace": "default", "multiClusterSetting": null, "requiredGameServerSelector": null,
+    "preferredGameServerSelectors": [], "priorities": [], "counters": {}, "lists": {},
+    "metaPatch": null, "metadata": {"labels": null, "annotations": {}, "futureField": 1},
+    "gameServerSelectors": [{"matchLabels": {"agones.dev/fleet": "door"}, "players": null,
+                             "counters": {}, "lists": {}, "futureSelector": {"x": 1}}],
+    "futureTopLevel": "yes"})"));
+  ASSERT_EQ(newer.status, 200) << newer.body;
+  // A counter or list action would change the server; Muster does not apply them yet,
+  // so asking for one is refused, not answered as if done.
+  auto action =
+      Post("/gameserverallocation",
+           json::parse(R"({"counters": {"rooms": {"action": "Increment", "amount": "1"}}})"));
+  EXPECT_EQ(action.status, 400) << action.body;
+  EXPECT_EQ(json::parse(action.body)["field"], "counters");
+  ASSERT_EQ(Post("/gameserverallocation", json::object()).status, 200);
   auto none = Post("/gameserverallocation", json::object());
   EXPECT_EQ(none.status, 429);
   EXPECT_EQ(none.headers["retry-after"], "1");
   EXPECT_EQ(json::parse(none.body)["error"], "ResourceExhausted");
-  auto unknown = Post("/gameserverallocation", json::parse(R"({"gameServerSelector": []})"));
-  EXPECT_EQ(unknown.status, 400);
-  EXPECT_EQ(json::parse(unknown.body)["field"], "gameServerSelector");
   auto bad_state = Post("/gameserverallocation",
                         json::parse(R"({"gameServerSelectors":[{"gameServerState":"BUSY"}]})"));
   EXPECT_EQ(bad_state.status, 400);
@@ -146,6 +167,32 @@ TEST_F(Doors, ThundernetesErrors) {
   EXPECT_EQ(status_of({{"buildID", kBuild}, {"sessionID", "0f0e0d0c-0b0a-4908-8706-050403020109"}}),
             429);
   EXPECT_EQ(Post("/api/v1/allocate", {{"buildID", kBuild}}, "GET").status, 405);
+}
+
+// Thundernetes reads its request with Go's encoding/json: field names match ignoring
+// case (a PascalCase client is the same request), and an empty id is a 400, never a
+// server of any build or a made-up session.
+TEST_F(Doors, ThundernetesFieldNamesIgnoreCaseAndEmptyIdsAreRefused) {
+  auto empty_build = Post("/api/v1/allocate",
+                          {{"buildID", ""}, {"sessionID", "0f0e0d0c-0b0a-4908-8706-050403020100"}});
+  EXPECT_EQ(empty_build.status, 400) << empty_build.body;
+  EXPECT_EQ(json::parse(empty_build.body)["field"], "buildID");
+  auto empty_session = Post("/api/v1/allocate", {{"buildID", kBuild}, {"sessionID", ""}});
+  EXPECT_EQ(empty_session.status, 400) << empty_session.body;
+  EXPECT_EQ(json::parse(empty_session.body)["field"], "sessionID");
+  EXPECT_EQ(muster_.InState("door", "Ready").size(), 3u) << "nothing allocated";
+
+  const std::string session = "0f0e0d0c-0b0a-4908-8706-0504030201aa";
+  auto pascal = Post("/api/v1/allocate", {{"BuildID", kBuild},
+                                          {"SessionID", session},
+                                          {"SessionCookie", "c"},
+                                          {"InitialPlayers", {"alice"}}});
+  ASSERT_EQ(pascal.status, 200) << pascal.body;
+  EXPECT_EQ(json::parse(pascal.body)["SessionID"], session);
+  json allocated = muster_.InState("door", "Allocated");
+  ASSERT_EQ(allocated.size(), 1u);
+  EXPECT_EQ(allocated[0]["status"]["allocation"]["sessionCookie"], "c");
+  EXPECT_EQ(allocated[0]["status"]["allocation"]["initialPlayers"], json::array({"alice"}));
 }
 
 TEST_F(Doors, BadInputChangesNothing) {
