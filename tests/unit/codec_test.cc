@@ -353,6 +353,8 @@ TEST(Codec, HandWrittenAnswersEqualTheDocumentDump) {
   gs.status.node = "n1";
   gs.status.address = "10.0.0.1";
   gs.status.ports = {{"game", 7001}, {"query", 7002}};
+  gs.status.counters = {{"rooms", {3, 10}}};
+  gs.status.lists = {{"maps", {5, {"dust", "no \"quotes\""}}}};
   auto ports =
       json::array({{{"name", "game"}, {"port", 7001}}, {{"name", "query"}, {"port", 7002}}});
   json meta = {{"labels", gs.meta.labels}, {"annotations", gs.meta.annotations}};
@@ -370,6 +372,8 @@ TEST(Codec, HandWrittenAnswersEqualTheDocumentDump) {
                   {"ports", ports},
                   {"address", "10.0.0.1"},
                   {"addresses", json::array({{{"type", "InternalIP"}, {"address", "10.0.0.1"}}})},
+                  {"counters", {{"rooms", {{"count", "3"}, {"capacity", "10"}}}}},
+                  {"lists", {{"maps", {{"capacity", "5"}, {"values", {"dust", "no \"quotes\""}}}}}},
                   {"nodeName", "n1"},
                   {"source", "local"},
                   {"metadata", meta}})
@@ -386,6 +390,8 @@ TEST(Codec, HandWrittenAnswersEqualTheDocumentDump) {
                   {"ports", json::array()},
                   {"address", ""},
                   {"addresses", json::array()},
+                  {"counters", json::object()},
+                  {"lists", json::object()},
                   {"nodeName", ""},
                   {"source", "local"},
                   {"metadata", {{"labels", json::object()}, {"annotations", json::object()}}}})
