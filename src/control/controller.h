@@ -56,6 +56,18 @@ struct Applied {
 };
 using Done = std::function<void(core::Status)>;
 
+// A waiter that answers `done` with `value` once the write it waits for is durable, or
+// with the failure.
+template <typename T>
+Done Answer(Callback<T> done, T value) {
+  return [done = std::move(done), value = std::move(value)](core::Status s) mutable {
+    if (s.ok())
+      done(std::move(value));
+    else
+      done(s);
+  };
+}
+
 // The SDK layer's per-server endpoints, opened when a server gets its ports and
 // closed when it is removed. Implemented in sdk/. Called on the owner thread.
 class SdkEndpoints {
@@ -210,6 +222,9 @@ class Controller {
   void SyncAndFinish(std::shared_ptr<Batch> batch);  // syncer thread
   void OnCommitDone(Batch& batch);
   // Runs `done` once everything staged so far is durable (at once if nothing is).
+  // Calls `done` once everything staged or written so far is durable (at once if it is).
+  // An answer that changes nothing goes through here too: it rests on state the owner
+  // thread already holds, which may not have reached the disk yet.
   void AfterDurable(Done done);
   void ExpireReservations(core::TimeMs now);
   void SdkTransition(std::string name, core::GameServerState to, std::string reason,

@@ -20,17 +20,6 @@ Status Stale(const std::string& what, uint64_t given, uint64_t current) {
                 "metadata.resourceVersion");
 }
 
-// Answers with `value` once the staged write is durable, or with the failure.
-template <typename T>
-Done Answer(Callback<T> done, T value) {
-  return [done = std::move(done), value = std::move(value)](Status s) mutable {
-    if (s.ok())
-      done(std::move(value));
-    else
-      done(s);
-  };
-}
-
 }  // namespace
 
 const char* ApplyOutcomeName(ApplyOutcome o) {
@@ -63,7 +52,9 @@ void Controller::ApplyFleet(Fleet desired, Callback<Applied<Fleet>> done) {
       next.meta.labels = desired.meta.labels;
       next.meta.annotations = desired.meta.annotations;
       next.spec = desired.spec;
-      if (next == *current) return done(Applied<Fleet>{*current, ApplyOutcome::kUnchanged});
+      if (next == *current)
+        return AfterDurable(
+            Answer<Applied<Fleet>>(std::move(done), {*current, ApplyOutcome::kUnchanged}));
     } else {
       next = std::move(desired);
       next.meta.version = 0;
@@ -81,7 +72,7 @@ void Controller::ScaleFleet(std::string name, int replicas, Callback<Fleet> done
     const Fleet* current = world_.FindFleet(name);
     if (!current) return done(core::NotFound("fleet " + name + " not found"));
     if (replicas < 0) return done(core::InvalidArgument("must not be negative", "replicas"));
-    if (current->spec.replicas == replicas) return done(*current);
+    if (current->spec.replicas == replicas) return AfterDurable(Answer<Fleet>(done, *current));
     Fleet next = *current;
     next.spec.replicas = replicas;
     StageFleet(std::move(next));
@@ -158,7 +149,9 @@ void Controller::ApplyGameServer(GameServer desired, Callback<Applied<GameServer
         next.meta.labels[core::kFleetLabel] = next.fleet;
         next.meta.labels[core::kAgonesFleetLabel] = next.fleet;
       }
-      if (next == *current) return done(Applied<GameServer>{*current, ApplyOutcome::kUnchanged});
+      if (next == *current)
+        return AfterDurable(
+            Answer<Applied<GameServer>>(std::move(done), {*current, ApplyOutcome::kUnchanged}));
       StageServer(std::move(next));
     } else {
       GameServer next = std::move(desired);
@@ -193,7 +186,7 @@ void Controller::DeleteGameServer(std::string name, Callback<GameServer> done) {
   boost::asio::post(owner_, [this, name = std::move(name), done = std::move(done)] {
     const GameServer* current = world_.FindServer(name);
     if (!current) return done(core::NotFound("game server " + name + " not found"));
-    if (current->meta.deletion_ms != 0) return done(*current);
+    if (current->meta.deletion_ms != 0) return AfterDurable(Answer<GameServer>(done, *current));
     GameServer next = *current;
     next.meta.deletion_ms = clock_.Now();
     StageServer(std::move(next));
@@ -249,7 +242,8 @@ void Controller::GetNode(std::string name, Callback<core::Node> done) {
 void Controller::SetNodeMaintenance(std::string name, core::TimeMs at, Callback<core::Node> done) {
   boost::asio::post(owner_, [this, name = std::move(name), at, done = std::move(done)] {
     if (name != options_.node.name) return done(core::NotFound("node " + name + " not found"));
-    if (options_.node.maintenance_ms == at) return done(options_.node);
+    if (options_.node.maintenance_ms == at)
+      return AfterDurable(Answer<core::Node>(done, options_.node));
     options_.node.maintenance_ms = at;
     Stage(store::Change::Put(options_.node, node_version_++),
           Answer<core::Node>(std::move(done), options_.node));

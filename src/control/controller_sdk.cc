@@ -46,7 +46,7 @@ void Controller::SdkTransition(std::string name, GameServerState to, std::string
                                            core::StateName(from)));
     GameServer next = *gs;
     if (prepare) prepare(next);
-    if (from == to && next == *gs) return done(*gs);
+    if (from == to && next == *gs) return AfterDurable(Answer<GameServer>(done, *gs));
     // A server with no process to stop (registered, running elsewhere) may be gone by
     // the time its Shutdown is durable: that is the Shutdown done, answered as it was.
     std::optional<GameServer> shut;
@@ -128,7 +128,8 @@ void Controller::SdkEdit(std::string name, ServerEdit edit, Callback<Edited> don
                       GameServer next = *gs;
                       core::StatusOr<bool> changed = edit(next);
                       if (!changed.ok()) return done(changed.status());
-                      if (!*changed || next == *gs) return done(Edited{*gs, false});
+                      if (!*changed || next == *gs)
+                        return AfterDurable(Answer<Edited>(done, Edited{*gs, false}));
                       StageServer(std::move(next), [this, name, done](Status s) {
                         if (!s.ok()) return done(s);
                         const GameServer* now = world_.FindServer(name);

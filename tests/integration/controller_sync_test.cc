@@ -245,6 +245,29 @@ TEST_F(ControllerSyncTest, AnswersWaitForTheFlushAndTheNextBatchIsWrittenMeanwhi
   EXPECT_EQ(StateOf("b"), "Allocated");
 }
 
+// A request that changes nothing is still answered only once what it rests on is
+// durable: a repeat of a write that is being flushed waits for that flush.
+TEST_F(ControllerSyncTest, ARepeatThatChangesNothingWaitsForTheWriteItRepeats) {
+  std::atomic<int> answered{0};
+  auto plan = [&] {
+    controller_->SetNodeMaintenance("n1", 1795000000000, [&](core::StatusOr<core::Node> r) {
+      EXPECT_TRUE(r.ok()) << r.status().message();
+      EXPECT_EQ(r->maintenance_ms, 1795000000000);
+      ++answered;
+    });
+  };
+  gated_->SetOpen(false);
+  plan();
+  ASSERT_TRUE(testing::PollUntil([&] { return gated_->waiting.load(); }, 10s));
+  plan();  // the same again: nothing to write
+  DrainOwner();
+  EXPECT_EQ(answered, 0) << "the repeat was answered before the write it repeats was durable";
+  gated_->SetOpen(true);
+  ASSERT_TRUE(testing::PollUntil([&] { return answered == 2; }, 10s));
+  plan();  // with nothing in flight it is answered at once
+  ASSERT_TRUE(testing::PollUntil([&] { return answered == 3; }, 10s));
+}
+
 // A server that shuts itself down while its allocation is being flushed ends that
 // session: the allocation is answered with an error, not with the dying server, and the
 // retry with the same sessionId gets another server. A session whose server fails after
