@@ -195,8 +195,12 @@ void Controller::RevokeToken(std::string name, Callback<core::ApiToken> done) {
     core::ApiToken gone = it->second;
     tokens_.erase(it);
     if (options_.tokens) options_.tokens->EraseByName(name);  // refused from now on
-    Stage(Change::Delete(store::Kind::kToken, name, 1), [done, gone](Status s) {
-      if (!s.ok()) return done(s);
+    Stage(Change::Delete(store::Kind::kToken, name, 1), [this, done, gone](Status s) {
+      if (!s.ok()) {  // still stored, so it holds again, as it would after a restart
+        tokens_[gone.name] = gone;
+        if (options_.tokens) options_.tokens->Put(gone);
+        return done(s);
+      }
       done(gone);
     });
   });

@@ -268,6 +268,31 @@ TEST_F(ControllerSyncTest, ARepeatThatChangesNothingWaitsForTheWriteItRepeats) {
   ASSERT_TRUE(testing::PollUntil([&] { return answered == 3; }, 10s));
 }
 
+// A revocation whose write fails leaves the token as the store has it: still valid, as
+// it would be after a restart, not refused until then.
+TEST_F(ControllerSyncTest, ARevocationThatFailedToWriteLeavesTheTokenValid) {
+  core::ApiToken token;
+  token.name = "ci";
+  token.scope = "allocate";
+  token.sha256_hex = std::string(64, 'a');
+  std::promise<bool> created;
+  controller_->CreateToken(token, [&](auto r) { created.set_value(r.ok()); });
+  ASSERT_TRUE(created.get_future().get());
+  gated_->fail_next = true;
+  std::promise<std::string> revoked;
+  controller_->RevokeToken("ci", [&](core::StatusOr<core::ApiToken> r) {
+    revoked.set_value(r.ok() ? "revoked" : r.status().message());
+  });
+  EXPECT_EQ(revoked.get_future().get(), "sqlite write: database or disk is full");
+  std::promise<std::vector<std::string>> names;
+  controller_->ListTokens([&](core::StatusOr<std::vector<core::ApiToken>> r) {
+    std::vector<std::string> out;
+    for (const auto& t : *r) out.push_back(t.name);
+    names.set_value(out);
+  });
+  EXPECT_EQ(names.get_future().get(), std::vector<std::string>{"ci"});
+}
+
 // A server that shuts itself down while its allocation is being flushed ends that
 // session: the allocation is answered with an error, not with the dying server, and the
 // retry with the same sessionId gets another server. A session whose server fails after
