@@ -1,5 +1,8 @@
 #include "api/responses.h"
 
+#include <map>
+#include <string_view>
+
 namespace muster::api {
 
 int HttpStatusFor(core::Code code) {
@@ -34,9 +37,36 @@ Response JsonTextResponse(int status, std::string json_text) {
   return res;
 }
 
+namespace {
+
+// The gRPC status code (a number) for an error's name, as grpc-gateway puts it in its
+// error bodies ({"code": 5, "message": ..., "details": []}); what Agones' allocator REST
+// and its SDK's REST gateway answer, so clients of theirs that read `code` read it here.
+int GrpcCode(std::string_view error) {
+  static const std::map<std::string_view, int> kCodes = {
+      {"InvalidArgument", 3}, {"BadRequest", 3},         {"NotFound", 5},
+      {"AlreadyExists", 6},   {"PermissionDenied", 7},   {"ResourceExhausted", 8},
+      {"PayloadTooLarge", 8}, {"FailedPrecondition", 9}, {"Conflict", 10},
+      {"OutOfRange", 11},     {"MethodNotAllowed", 12},  {"HttpVersionNotSupported", 12},
+      {"Internal", 13},       {"Unavailable", 14},       {"Unauthenticated", 16}};
+  auto it = kCodes.find(error);
+  return it == kCodes.end() ? 2 : it->second;  // 2: UNKNOWN
+}
+
+nlohmann::json ErrorBody(const std::string& error, const std::string& message,
+                         const std::string& field) {
+  return {{"error", error},
+          {"message", message},
+          {"field", field},
+          {"code", GrpcCode(error)},
+          {"details", nlohmann::json::array()}};
+}
+
+}  // namespace
+
 Response ErrorResponse(int status, const std::string& code, const std::string& message,
                        const std::string& field) {
-  return JsonResponse(status, {{"error", code}, {"message", message}, {"field", field}});
+  return JsonResponse(status, ErrorBody(code, message, field));
 }
 
 Response CannotStream() {
@@ -45,9 +75,7 @@ Response CannotStream() {
 }
 
 Response ErrorResponse(const core::Status& status) {
-  nlohmann::json body = {{"error", core::CodeName(status.code())},
-                         {"message", status.message()},
-                         {"field", status.field()}};
+  nlohmann::json body = ErrorBody(core::CodeName(status.code()), status.message(), status.field());
   if (status.problems().size() > 1) {
     nlohmann::json problems = nlohmann::json::array();
     for (const auto& p : status.problems())

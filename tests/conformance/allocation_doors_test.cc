@@ -115,6 +115,10 @@ TEST_F(Doors, AgonesDeprecatedSelectorsSchedulingNumbersAnd429) {
   EXPECT_EQ(none.status, 429);
   EXPECT_EQ(none.headers["retry-after"], "1");
   EXPECT_EQ(json::parse(none.body)["error"], "ResourceExhausted");
+  // grpc-gateway's fields too: the gRPC code (RESOURCE_EXHAUSTED) and no details.
+  EXPECT_EQ(json::parse(none.body)["code"], 8);
+  EXPECT_EQ(json::parse(none.body)["details"], json::array());
+  EXPECT_FALSE(json::parse(none.body)["message"].get<std::string>().empty());
   auto bad_state = Post("/gameserverallocation",
                         json::parse(R"({"gameServerSelectors":[{"gameServerState":"BUSY"}]})"));
   EXPECT_EQ(bad_state.status, 400);

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -84,8 +85,9 @@ class SdkPort {
 // 200 with `{}` (Empty).
 ::testing::AssertionResult OkEmpty(const Answer& got) { return Answers(got, 200, json::object()); }
 
-// A refusal: HTTP `status`, body {"error": error, "message": ..., "field": field}, the
-// message non-empty and naming `mention` when given.
+// A refusal: HTTP `status`, body {"error": error, "message": ..., "field": field, "code":
+// the gRPC code, "details": []} (grpc-gateway's `code`, `message` and `details`, so an
+// Agones REST client reads it), the message non-empty and naming `mention` when given.
 ::testing::AssertionResult Refuses(const Answer& got, int status, const std::string& error,
                                    const std::string& field, const std::string& mention = "") {
   auto fail = [&](const std::string& why) {
@@ -95,7 +97,14 @@ class SdkPort {
   };
   if (got.status != status) return fail("wrong status");
   if (got.content_type != "application/json") return fail("not JSON: " + got.content_type);
-  if (!got.body.is_object() || got.body.size() != 3) return fail("not {error, message, field}");
+  if (!got.body.is_object() || got.body.size() != 5)
+    return fail("not {error, message, field, code, details}");
+  const std::map<std::string, int> grpc = {{"InvalidArgument", 3}, {"NotFound", 5},
+                                           {"AlreadyExists", 6},   {"FailedPrecondition", 9},
+                                           {"OutOfRange", 11},     {"Unavailable", 14}};
+  if (grpc.count(error) && got.body.value("code", -1) != grpc.at(error))
+    return fail("wrong gRPC code");
+  if (got.body.value("details", json()) != json::array()) return fail("details not []");
   if (got.body.value("error", "") != error) return fail("wrong error");
   if (got.body.value("field", "?") != field) return fail("wrong field");
   const std::string message = got.body.value("message", "");
