@@ -176,13 +176,26 @@ core::StatusOr<core::AllocationRequest> DecodeAgonesAllocation(const json& body)
   r.Ignore("namespace");            // one namespace in embedded mode
   r.Ignore("multiClusterSetting");  // one cluster
   r.Ignore("priorities");           // a tie-break among servers the selectors allow
-  // Counter and list actions change the allocated server's counters and lists; Muster
-  // does not apply them yet, and a request that asks for one is refused rather than
-  // answered as if it had been applied.
-  for (const char* actions : {"counters", "lists"})
-    if (const json* a = r.Raw(actions); a && !(a->is_object() && a->empty()))
-      r.Error(actions, std::string("allocation-time ") + actions +
-                           " actions are not supported by Muster yet; leave it empty");
+  // Actions on the allocated server's counters and lists, applied in its allocation.
+  r.Members("counters", [&](const std::string& name, FieldReader& c) {
+    core::CounterAction a;
+    if (auto action = c.String("action")) {
+      if (*action == "Increment" || *action == "Decrement")
+        a.action = *action;
+      else
+        c.Error(c.PathOf("action"), "must be Increment or Decrement, got \"" + *action + "\"");
+    }
+    a.amount = Count(c, "amount").value_or(0);
+    a.capacity = Count(c, "capacity");
+    req.counter_actions[name] = a;
+  });
+  r.Members("lists", [&](const std::string& name, FieldReader& l) {
+    core::ListAction a;
+    a.capacity = Count(l, "capacity");
+    a.add_values = l.Strings("addValues").value_or(std::vector<std::string>{});
+    a.delete_values = l.Strings("deleteValues").value_or(std::vector<std::string>{});
+    req.list_actions[name] = a;
+  });
   r.Array("gameServerSelectors", [&](const json& s, const std::string& path) {
     req.selectors.push_back(DecodeSelector(s, path, true, errors));
   });

@@ -100,6 +100,8 @@ void Controller::Allocate(core::AllocationRequest req, Callback<AllocationResult
       if (!gs.status.allocation) gs.status.allocation = core::AllocationInfo{};
       gs.status.allocation->joined.push_back(req.session_id);
     }
+    for (const std::string& skipped : core::ApplyAllocationActions(gs, req))
+      spdlog::warn("allocation of game server {}: {}; skipped", gs.meta.name, skipped);
     gs.status.state = GameServerState::kAllocated;
     gs.status.reason.clear();
     gs.status.message.clear();

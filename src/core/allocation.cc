@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/sdk_ops.h"
+
 namespace muster::core {
 namespace {
 
@@ -284,6 +286,48 @@ std::optional<std::string> AllocationIndex::Select(const AllocationRequest& req)
     }
   }
   return std::nullopt;
+}
+
+std::vector<std::string> ApplyAllocationActions(GameServer& gs, const AllocationRequest& req) {
+  std::vector<std::string> skipped;
+  for (const auto& [name, a] : req.counter_actions) {
+    auto it = gs.status.counters.find(name);
+    if (it == gs.status.counters.end()) {
+      skipped.push_back("counter " + name + ": the game server has no such counter");
+      continue;
+    }
+    CounterStatus& c = it->second;
+    if (a.capacity) {
+      if (*a.capacity < 0)
+        skipped.push_back("counter " + name + ": capacity must not be negative");
+      else
+        c.capacity = *a.capacity;
+    }
+    if (!a.action.empty()) {
+      const int64_t moved = a.action == "Increment" ? c.count + a.amount : c.count - a.amount;
+      c.count = std::clamp<int64_t>(moved, 0, c.capacity);
+    }
+  }
+  for (const auto& [name, a] : req.list_actions) {
+    auto it = gs.status.lists.find(name);
+    if (it == gs.status.lists.end()) {
+      skipped.push_back("list " + name + ": the game server has no such list");
+      continue;
+    }
+    ListStatus& l = it->second;
+    if (a.capacity) {
+      if (*a.capacity < 0 || *a.capacity > kMaxListCapacity)
+        skipped.push_back("list " + name + ": capacity must be 0 to " +
+                          std::to_string(kMaxListCapacity));
+      else
+        l.capacity = *a.capacity;
+    }
+    for (const std::string& v : a.add_values)
+      if (std::find(l.values.begin(), l.values.end(), v) == l.values.end()) l.values.push_back(v);
+    if (static_cast<int64_t>(l.values.size()) > l.capacity) l.values.resize(l.capacity);
+    for (const std::string& v : a.delete_values) std::erase(l.values, v);
+  }
+  return skipped;
 }
 
 }  // namespace muster::core

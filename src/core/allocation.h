@@ -60,6 +60,22 @@ struct GameServerSelector {
   bool operator==(const GameServerSelector&) const = default;
 };
 
+// Agones' allocation-time actions on the allocated server's counters and lists (its
+// CounterAction and ListAction): a capacity first, then the count moved, or the values
+// added (those past the capacity dropped) and then removed.
+struct CounterAction {
+  std::string action;  // "Increment" | "Decrement" | "" (none)
+  int64_t amount = 0;
+  std::optional<int64_t> capacity;
+  bool operator==(const CounterAction&) const = default;
+};
+struct ListAction {
+  std::optional<int64_t> capacity;
+  std::vector<std::string> add_values;
+  std::vector<std::string> delete_values;
+  bool operator==(const ListAction&) const = default;
+};
+
 struct AllocationRequest {
   std::string fleet;                          // "" = any fleet (and standalone servers)
   std::string build_id;                       // Thundernetes: the fleet with this spec.buildID
@@ -70,7 +86,16 @@ struct AllocationRequest {
   std::string session_id;  // idempotency key; generated when empty
   std::string session_cookie;
   std::vector<std::string> initial_players;
+  std::map<std::string, CounterAction> counter_actions;  // by counter name
+  std::map<std::string, ListAction> list_actions;        // by list name
 };
+
+// Applies `req`'s counter and list actions to the server being allocated, each as far as
+// it can go, as Agones does: a count stays within [0, capacity], values past a list's
+// capacity are dropped (duplicates too), and an action on a counter or list the server
+// does not have, or a capacity out of range, is skipped. Returns what could not be done,
+// one line each, for the log; the allocation goes ahead either way.
+std::vector<std::string> ApplyAllocationActions(GameServer& gs, const AllocationRequest& req);
 
 // Problems with a request, each with its field path ("selectors[0].matchExpressions[1].operator").
 std::vector<FieldError> Validate(const AllocationRequest& req);

@@ -103,14 +103,23 @@ TEST_F(Doors, AgonesDeprecatedSelectorsSchedulingNumbersAnd429) {
                              "counters": {}, "lists": {}, "futureSelector": {"x": 1}}],
     "futureTopLevel": "yes"})"));
   ASSERT_EQ(newer.status, 200) << newer.body;
-  // A counter or list action would change the server; Muster does not apply them yet,
-  // so asking for one is refused, not answered as if done.
-  auto action =
-      Post("/gameserverallocation",
-           json::parse(R"({"counters": {"rooms": {"action": "Increment", "amount": "1"}}})"));
-  EXPECT_EQ(action.status, 400) << action.body;
-  EXPECT_EQ(json::parse(action.body)["field"], "counters");
-  ASSERT_EQ(Post("/gameserverallocation", json::object()).status, 200);
+  // Counter and list actions change the allocated server in its allocation's commit,
+  // as far as they can (a count stays within its capacity); the answer shows the result.
+  auto action = Post("/gameserverallocation", json::parse(R"({
+    "counters": {"rooms": {"action": "Increment", "amount": "20"}},
+    "lists": {"maps": {"addValues": ["nuke", "dust"], "capacity": "4", "deleteValues": []}}})"));
+  ASSERT_EQ(action.status, 200) << action.body;
+  json acted = json::parse(action.body);
+  EXPECT_EQ(acted["counters"]["rooms"], json::parse(R"({"capacity":"10","count":"10"})"));
+  EXPECT_EQ(acted["lists"]["maps"], json::parse(R"({"capacity":"4","values":["dust","nuke"]})"));
+  json stored =
+      muster_.Call("GET", "/v1/gameservers/" + acted["gameServerName"].get<std::string>());
+  EXPECT_EQ(stored["status"]["counters"]["rooms"]["count"], 10);
+  EXPECT_EQ(stored["status"]["lists"]["maps"]["values"], json::array({"dust", "nuke"}));
+  auto bad_action = Post("/gameserverallocation",
+                         json::parse(R"({"counters": {"rooms": {"action": "Double"}}})"));
+  EXPECT_EQ(bad_action.status, 400) << bad_action.body;
+  EXPECT_EQ(json::parse(bad_action.body)["field"], "counters.rooms.action");
   auto none = Post("/gameserverallocation", json::object());
   EXPECT_EQ(none.status, 429);
   EXPECT_EQ(none.headers["retry-after"], "1");

@@ -267,6 +267,39 @@ TEST(AllocationIndex, AClassOfAMatchIsReleasedWhenItsLastServerGoes) {
       << "nothing of a released class lingers";
 }
 
+// Agones' allocation-time actions go as far as they can: counts are kept within
+// [0, capacity], list values past the capacity are dropped, and what cannot be done at
+// all is skipped and said, never failing the allocation.
+TEST(AllocationActions, CountsAndListsMoveWithinTheirCapacities) {
+  GameServer gs = Server("gs-1", "n1", S::kReady);
+  gs.status.counters = {{"rooms", {8, 10}}, {"sessions", {1, 5}}};
+  gs.status.lists = {{"maps", {3, {"dust", "nuke"}}}};
+  AllocationRequest req;
+  req.counter_actions = {{"rooms", {"Increment", 5, std::nullopt}},   // 13 -> capacity 10
+                         {"sessions", {"Decrement", 1, int64_t{2}}},  // capacity, then count
+                         {"missing", {"Increment", 1, std::nullopt}}};
+  req.list_actions = {{"maps", {std::nullopt, {"nuke", "inferno", "mirage"}, {"dust"}}},
+                      {"modes", {int64_t{3}, {"ctf"}, {}}}};
+  auto skipped = ApplyAllocationActions(gs, req);
+  EXPECT_EQ(gs.status.counters.at("rooms").count, 10);
+  EXPECT_EQ(gs.status.counters.at("sessions").capacity, 2);
+  EXPECT_EQ(gs.status.counters.at("sessions").count, 0);
+  // "nuke" is there already; "mirage" is past the capacity of 3; then "dust" goes.
+  EXPECT_EQ(gs.status.lists.at("maps").values, (std::vector<std::string>{"nuke", "inferno"}));
+  EXPECT_EQ(skipped,
+            (std::vector<std::string>{"counter missing: the game server has no such counter",
+                                      "list modes: the game server has no such list"}));
+
+  AllocationRequest bad;
+  bad.counter_actions = {{"rooms", {"Decrement", 100, int64_t{-1}}}};
+  bad.list_actions = {{"maps", {int64_t{1001}, {}, {}}}};
+  skipped = ApplyAllocationActions(gs, bad);
+  EXPECT_EQ(gs.status.counters.at("rooms").capacity, 10) << "a negative capacity is skipped";
+  EXPECT_EQ(gs.status.counters.at("rooms").count, 0) << "the count still moves, floored at 0";
+  EXPECT_EQ(gs.status.lists.at("maps").capacity, 3);
+  EXPECT_EQ(skipped.size(), 2u);
+}
+
 TEST(AllocationRequestValidation, NamesTheField) {
   AllocationRequest r;
   r.selectors.push_back(Labelled({{"bad key", "x"}}));
