@@ -63,12 +63,15 @@ void Controller::Allocate(core::AllocationRequest req, Callback<AllocationResult
       if (const GameServer* gs = world_.FindSession(req.session_id)) {
         // The session names one server; a repeat that asks another fleet (or build) for
         // it is a mistake to point out, not a reason to answer with the wrong game.
-        if (!req.fleet.empty() && gs->fleet != req.fleet)
-          return done(Status(core::Code::kAborted,
-                             "session " + req.session_id + " is on game server " + gs->meta.name +
-                                 (gs->fleet.empty() ? " (no fleet)" : " of fleet " + gs->fleet) +
-                                 ", not of fleet " + req.fleet,
-                             req.build_id.empty() ? "sessionId" : "sessionID"));
+        // Either answer rests on the session's write: both wait until it is durable.
+        if (!req.fleet.empty() && gs->fleet != req.fleet) {
+          Status refused(core::Code::kAborted,
+                         "session " + req.session_id + " is on game server " + gs->meta.name +
+                             (gs->fleet.empty() ? " (no fleet)" : " of fleet " + gs->fleet) +
+                             ", not of fleet " + req.fleet,
+                         req.build_id.empty() ? "sessionId" : "sessionID");
+          return AfterDurable([done, refused](Status s) { done(s.ok() ? refused : s); });
+        }
         AllocationResult replay{*gs, req.session_id, true};
         return AfterDurable([done, replay](Status s) {
           if (!s.ok()) return done(s);
