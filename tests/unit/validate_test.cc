@@ -289,6 +289,32 @@ TEST(Validate, DocumentsBuiltToExhaustTheServerAreRefused) {
   }
 }
 
+// A key given twice is refused, naming where: last-wins would drop one silently (a
+// `replicas: 1` lost under a later `replicas: 50`, or the other way round).
+TEST(Validate, AKeyGivenTwiceIsRefusedWhereItIs) {
+  struct Case {
+    std::string doc, field;
+  };
+  for (const Case& c : std::vector<Case>{
+           {R"({"kind":"Fleet","spec":{"replicas":1,"replicas":50}})", "spec.replicas"},
+           {R"({"spec":{"ports":[{"name":"a"},{"name":"b","name":"c"}]}})", "spec.ports[1].name"},
+           {R"([{"kind":"Fleet"},{"metadata":{"labels":{"agones.dev/x":"1","agones.dev/x":"2"}}}])",
+            "[1].metadata.labels.agones.dev/x"},
+           {"kind: Fleet\nspec:\n  replicas: 1\n  replicas: 50\n", "spec.replicas"},
+           {"spec:\n  ports:\n  - name: a\n  - {name: b, name: c}\n", "spec.ports[1].name"},
+           {"kind: Fleet\n---\nmetadata:\n  name: x\nmetadata: {}\n", "metadata"},
+       }) {
+    auto parsed = ParseDocuments(c.doc);
+    ASSERT_FALSE(parsed.ok()) << c.doc;
+    EXPECT_EQ(parsed.status().field(), c.field) << c.doc;
+    EXPECT_NE(parsed.status().message().find("appears twice"), std::string::npos)
+        << parsed.status().message();
+  }
+  // The same key in different objects, or a key equal to a value, is no repeat.
+  EXPECT_TRUE(ParseDocuments(R"({"a":{"name":"x"},"b":{"name":"x"},"name":"name"})").ok());
+  EXPECT_TRUE(ParseDocuments("a: {name: x}\nb: {name: x}\nlist: [{k: 1}, {k: 2}]\n").ok());
+}
+
 TEST(Validate, NamesAndLabels) {
   EXPECT_TRUE(core::IsValidName("echo-1"));
   EXPECT_FALSE(core::IsValidName("-echo"));
