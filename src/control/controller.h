@@ -226,6 +226,7 @@ class Controller {
   // An answer that changes nothing goes through here too: it rests on state the owner
   // thread already holds, which may not have reached the disk yet.
   void AfterDurable(Done done);
+  void Replay(core::AllocationRequest req, Callback<AllocationResult> done);
   void ExpireReservations(core::TimeMs now);
   void SdkTransition(std::string name, core::GameServerState to, std::string reason,
                      std::string message, std::function<void(core::GameServer&)> prepare,

@@ -33,8 +33,12 @@ std::string NewUuid(std::mt19937_64& rng) {
 // its state now ("shut down", "became Unhealthy").
 std::string EndedHow(const GameServer* gs) {
   if (!gs || gs->meta.deletion_ms != 0) return "was deleted";
-  if (gs->status.state == GameServerState::kShutdown) return "shut down";
-  return std::string("became ") + core::StateName(gs->status.state);
+  switch (gs->status.state) {
+    case GameServerState::kShutdown: return "shut down";
+    case GameServerState::kAllocated: return "was given to another session";
+    case GameServerState::kReady: return "was made Ready again";
+    default: return std::string("became ") + core::StateName(gs->status.state);
+  }
 }
 
 }  // namespace
@@ -59,25 +63,13 @@ void Controller::Allocate(core::AllocationRequest req, Callback<AllocationResult
 
     if (!req.session_id.empty()) {
       // A session that is still on a server gets that server again (after a restart too:
-      // the session is in the server's stored status).
-      if (const GameServer* gs = world_.FindSession(req.session_id)) {
-        // The session names one server; a repeat that asks another fleet (or build) for
-        // it is a mistake to point out, not a reason to answer with the wrong game.
-        // Either answer rests on the session's write: both wait until it is durable.
-        if (!req.fleet.empty() && gs->fleet != req.fleet) {
-          Status refused(core::Code::kAborted,
-                         "session " + req.session_id + " is on game server " + gs->meta.name +
-                             (gs->fleet.empty() ? " (no fleet)" : " of fleet " + gs->fleet) +
-                             ", not of fleet " + req.fleet,
-                         req.build_id.empty() ? "sessionId" : "sessionID");
-          return AfterDurable([done, refused](Status s) { done(s.ok() ? refused : s); });
-        }
-        AllocationResult replay{*gs, req.session_id, true};
-        return AfterDurable([done, replay](Status s) {
+      // the session is in the server's stored status). The answer rests on the session's
+      // write, so it is decided once that is durable, on the server as it is then.
+      if (world_.FindSession(req.session_id))
+        return AfterDurable([this, req, done](Status s) {
           if (!s.ok()) return done(s);
-          done(replay);
+          Replay(req, done);
         });
-      }
     } else {
       req.session_id = NewUuid(rng_);
     }
@@ -122,6 +114,23 @@ void Controller::Allocate(core::AllocationRequest req, Callback<AllocationResult
       done(AllocationResult{*now_gs, session, false});
     });
   });
+}
+
+// A repeated sessionId, once what it rests on is durable. The session's server again; or,
+// if the session ended meanwhile (its server shut down, failed or went), a fresh
+// allocation, as a repeat after its end gets.
+void Controller::Replay(core::AllocationRequest req, Callback<AllocationResult> done) {
+  const GameServer* gs = world_.FindSession(req.session_id);
+  if (!gs) return Allocate(std::move(req), std::move(done));
+  // The session names one server; a repeat that asks another fleet (or build) for it is a
+  // mistake to point out, not a reason to answer with the wrong game.
+  if (!req.fleet.empty() && gs->fleet != req.fleet)
+    return done(Status(core::Code::kAborted,
+                       "session " + req.session_id + " is on game server " + gs->meta.name +
+                           (gs->fleet.empty() ? " (no fleet)" : " of fleet " + gs->fleet) +
+                           ", not of fleet " + req.fleet,
+                       req.build_id.empty() ? "sessionId" : "sessionID"));
+  done(AllocationResult{*gs, req.session_id, true});
 }
 
 void Controller::ExpireReservations(core::TimeMs now) {
@@ -176,7 +185,10 @@ void Controller::CreateToken(core::ApiToken token, Callback<core::ApiToken> done
     tokens_[token.name] = token;
     Stage(Change::Put(token), [this, token, done](Status s) {
       if (!s.ok()) {
-        tokens_.erase(token.name);
+        // Only its own entry: a revocation failing in the same batch may have put the
+        // old token of this name back, and that one still holds.
+        if (auto it = tokens_.find(token.name); it != tokens_.end() && it->second == token)
+          tokens_.erase(it);
         return done(s);
       }
       if (options_.tokens) options_.tokens->Put(token);  // usable once durable

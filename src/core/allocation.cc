@@ -303,10 +303,13 @@ std::vector<std::string> ApplyAllocationActions(GameServer& gs, const Allocation
       else
         c.capacity = *a.capacity;
     }
-    if (!a.action.empty()) {
-      const int64_t moved = a.action == "Increment" ? c.count + a.amount : c.count - a.amount;
-      c.count = std::clamp<int64_t>(moved, 0, c.capacity);
-    }
+    // 0 <= count <= capacity before and after (a lowered capacity lowers the count), and
+    // no overflow however large the amount: count and amount are both at least 0.
+    c.count = std::min(c.count, c.capacity);
+    if (a.action == "Increment")
+      c.count = a.amount >= c.capacity - c.count ? c.capacity : c.count + a.amount;
+    else if (a.action == "Decrement")
+      c.count = a.amount >= c.count ? 0 : c.count - a.amount;
   }
   for (const auto& [name, a] : req.list_actions) {
     auto it = gs.status.lists.find(name);

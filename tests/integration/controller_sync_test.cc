@@ -245,6 +245,43 @@ TEST_F(ControllerSyncTest, AnswersWaitForTheFlushAndTheNextBatchIsWrittenMeanwhi
   EXPECT_EQ(StateOf("b"), "Allocated");
 }
 
+// A retry of a session whose first allocation is still being flushed waits for it, and is
+// decided on the server as it is then: if that server shut down meanwhile, the first
+// request gets its 409 and the retry another server, not the one going away.
+TEST_F(ControllerSyncTest, ARetryDuringTheFlushIsDecidedOnceTheSessionIsDurable) {
+  Register("a", 7001);
+  Register("b", 7002);
+  ASSERT_TRUE(
+      testing::PollUntil([&] { return StateOf("a") == "Ready" && StateOf("b") == "Ready"; }, 10s));
+  std::mutex mu;
+  std::vector<std::string> first, retry;
+  auto allocate = [&](std::vector<std::string>& into) {
+    core::AllocationRequest req;
+    req.session_id = "s-1";
+    controller_->Allocate(req, [&](core::StatusOr<AllocationResult> r) {
+      std::lock_guard lock(mu);
+      into.push_back(r.ok() ? r->server.meta.name : "error: " + r.status().message());
+    });
+  };
+  auto count = [&] {
+    std::lock_guard lock(mu);
+    return first.size() + retry.size();
+  };
+  gated_->SetOpen(false);
+  allocate(first);  // takes a, the first by name
+  ASSERT_TRUE(testing::PollUntil([&] { return gated_->waiting.load(); }, 10s));
+  allocate(retry);  // the matchmaker timed out and tries again
+  controller_->SdkShutdown("a", [](auto) {});
+  DrainOwner();
+  EXPECT_EQ(count(), 0u);
+  gated_->SetOpen(true);
+  ASSERT_TRUE(testing::PollUntil([&] { return count() == 2; }, 10s));
+  std::lock_guard lock(mu);
+  EXPECT_EQ(first, std::vector<std::string>{"error: game server a shut down as it was being "
+                                            "allocated; retry"});
+  EXPECT_EQ(retry, std::vector<std::string>{"b"});
+}
+
 // A request that changes nothing is still answered only once what it rests on is
 // durable: a repeat of a write that is being flushed waits for that flush.
 TEST_F(ControllerSyncTest, ARepeatThatChangesNothingWaitsForTheWriteItRepeats) {
@@ -269,7 +306,8 @@ TEST_F(ControllerSyncTest, ARepeatThatChangesNothingWaitsForTheWriteItRepeats) {
 }
 
 // A revocation whose write fails leaves the token as the store has it: still valid, as
-// it would be after a restart, not refused until then.
+// it would be after a restart, not refused until then; also when a new token of the same
+// name was created in the same failed batch.
 TEST_F(ControllerSyncTest, ARevocationThatFailedToWriteLeavesTheTokenValid) {
   core::ApiToken token;
   token.name = "ci";
@@ -278,19 +316,27 @@ TEST_F(ControllerSyncTest, ARevocationThatFailedToWriteLeavesTheTokenValid) {
   std::promise<bool> created;
   controller_->CreateToken(token, [&](auto r) { created.set_value(r.ok()); });
   ASSERT_TRUE(created.get_future().get());
+  // A rotation: revoke, and create a new token of the same name, in one batch that fails.
+  core::ApiToken rotated = token;
+  rotated.sha256_hex = std::string(64, 'b');
   gated_->fail_next = true;
-  std::promise<std::string> revoked;
-  controller_->RevokeToken("ci", [&](core::StatusOr<core::ApiToken> r) {
-    revoked.set_value(r.ok() ? "revoked" : r.status().message());
+  std::promise<std::string> revoked, recreated;
+  asio::post(owner_, [&] {  // both queued before the batch is written
+    controller_->RevokeToken("ci", [&](core::StatusOr<core::ApiToken> r) {
+      revoked.set_value(r.ok() ? "revoked" : r.status().message());
+    });
+    controller_->CreateToken(rotated, [&](core::StatusOr<core::ApiToken> r) {
+      recreated.set_value(r.ok() ? "created" : r.status().message());
+    });
   });
   EXPECT_EQ(revoked.get_future().get(), "sqlite write: database or disk is full");
-  std::promise<std::vector<std::string>> names;
-  controller_->ListTokens([&](core::StatusOr<std::vector<core::ApiToken>> r) {
-    std::vector<std::string> out;
-    for (const auto& t : *r) out.push_back(t.name);
-    names.set_value(out);
-  });
-  EXPECT_EQ(names.get_future().get(), std::vector<std::string>{"ci"});
+  EXPECT_EQ(recreated.get_future().get(), "sqlite write: database or disk is full");
+  std::promise<std::vector<core::ApiToken>> tokens;
+  controller_->ListTokens(
+      [&](core::StatusOr<std::vector<core::ApiToken>> r) { tokens.set_value(*r); });
+  const auto listed = tokens.get_future().get();
+  ASSERT_EQ(listed.size(), 1u) << "the stored token is listed (and can be revoked)";
+  EXPECT_EQ(listed[0].sha256_hex, token.sha256_hex) << "the old one: the new was never stored";
 }
 
 // A server that shuts itself down while its allocation is being flushed ends that

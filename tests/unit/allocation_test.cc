@@ -298,6 +298,14 @@ TEST(AllocationActions, CountsAndListsMoveWithinTheirCapacities) {
   EXPECT_EQ(gs.status.counters.at("rooms").count, 0) << "the count still moves, floored at 0";
   EXPECT_EQ(gs.status.lists.at("maps").capacity, 3);
   EXPECT_EQ(skipped.size(), 2u);
+
+  AllocationRequest extremes;  // a capacity below the count lowers it; no overflow
+  extremes.counter_actions = {{"rooms", {"", 0, int64_t{2}}},
+                              {"sessions", {"Increment", INT64_MAX, std::nullopt}}};
+  gs.status.counters.at("rooms").count = 8;
+  EXPECT_TRUE(ApplyAllocationActions(gs, extremes).empty());
+  EXPECT_EQ(gs.status.counters.at("rooms").count, 2);
+  EXPECT_EQ(gs.status.counters.at("sessions").count, 2);
 }
 
 TEST(AllocationRequestValidation, NamesTheField) {
