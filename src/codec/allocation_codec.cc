@@ -105,6 +105,31 @@ void DecodeMetaPatch(FieldReader& parent, const char* key, core::AllocationReque
   m.RejectUnknown();
 }
 
+// Actions on the allocated server's counters and lists, applied in its allocation
+// (Agones' CounterAction and ListAction; both doors take them). Numbers may be strings,
+// as Agones' gateway writes an Int64Value.
+void DecodeActions(FieldReader& r, core::AllocationRequest& req) {
+  r.Members("counters", [&](const std::string& name, FieldReader& c) {
+    core::CounterAction a;
+    if (auto action = c.String("action")) {
+      if (*action == "Increment" || *action == "Decrement")
+        a.action = *action;
+      else
+        c.Error(c.PathOf("action"), "must be Increment or Decrement, got \"" + *action + "\"");
+    }
+    a.amount = Count(c, "amount").value_or(0);
+    a.capacity = Count(c, "capacity");
+    req.counter_actions[name] = a;
+  });
+  r.Members("lists", [&](const std::string& name, FieldReader& l) {
+    core::ListAction a;
+    a.capacity = Count(l, "capacity");
+    a.add_values = l.Strings("addValues").value_or(std::vector<std::string>{});
+    a.delete_values = l.Strings("deleteValues").value_or(std::vector<std::string>{});
+    req.list_actions[name] = a;
+  });
+}
+
 core::StatusOr<core::AllocationRequest> Finish(core::AllocationRequest req,
                                                std::vector<FieldError> errors) {
   if (!errors.empty()) return core::Status::Invalid(std::move(errors));
@@ -149,6 +174,7 @@ core::StatusOr<core::AllocationRequest> DecodeAllocationRequest(const json& body
   req.session_id = r.String("sessionId").value_or("");
   req.session_cookie = r.String("sessionCookie").value_or("");
   req.initial_players = r.Strings("initialPlayers").value_or(std::vector<std::string>{});
+  DecodeActions(r, req);
   r.RejectUnknown();
   return Finish(std::move(req), std::move(errors));
 }
@@ -176,26 +202,7 @@ core::StatusOr<core::AllocationRequest> DecodeAgonesAllocation(const json& body)
   r.Ignore("namespace");            // one namespace in embedded mode
   r.Ignore("multiClusterSetting");  // one cluster
   r.Ignore("priorities");           // a tie-break among servers the selectors allow
-  // Actions on the allocated server's counters and lists, applied in its allocation.
-  r.Members("counters", [&](const std::string& name, FieldReader& c) {
-    core::CounterAction a;
-    if (auto action = c.String("action")) {
-      if (*action == "Increment" || *action == "Decrement")
-        a.action = *action;
-      else
-        c.Error(c.PathOf("action"), "must be Increment or Decrement, got \"" + *action + "\"");
-    }
-    a.amount = Count(c, "amount").value_or(0);
-    a.capacity = Count(c, "capacity");
-    req.counter_actions[name] = a;
-  });
-  r.Members("lists", [&](const std::string& name, FieldReader& l) {
-    core::ListAction a;
-    a.capacity = Count(l, "capacity");
-    a.add_values = l.Strings("addValues").value_or(std::vector<std::string>{});
-    a.delete_values = l.Strings("deleteValues").value_or(std::vector<std::string>{});
-    req.list_actions[name] = a;
-  });
+  DecodeActions(r, req);
   r.Array("gameServerSelectors", [&](const json& s, const std::string& path) {
     req.selectors.push_back(DecodeSelector(s, path, true, errors));
   });

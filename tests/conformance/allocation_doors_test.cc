@@ -182,6 +182,26 @@ TEST_F(Doors, ThundernetesErrors) {
   EXPECT_EQ(Post("/api/v1/allocate", {{"buildID", kBuild}}, "GET").status, 405);
 }
 
+// The native door takes the same counter and list actions, in its strict form: a
+// misspelt field is a 400 naming it, and nothing is allocated.
+TEST_F(Doors, NativeAllocationAppliesCounterAndListActions) {
+  auto typo =
+      muster_.Raw("POST", "/v1/allocations",
+                  R"({"fleet":"door","counters":{"rooms":{"action":"Decrement","amont":1}}})");
+  EXPECT_EQ(typo.status, 400) << typo.body;
+  EXPECT_EQ(json::parse(typo.body)["field"], "counters.rooms.amont");
+  EXPECT_EQ(muster_.InState("door", "Ready").size(), 3u);
+
+  auto res = muster_.Raw("POST", "/v1/allocations", R"({"fleet":"door",
+      "counters":{"rooms":{"action":"Decrement","amount":1}},
+      "lists":{"maps":{"addValues":["nuke"]}}})");
+  ASSERT_EQ(res.status, 201) << res.body;
+  json gs = muster_.Call(
+      "GET", "/v1/gameservers/" + json::parse(res.body)["gameServer"].get<std::string>());
+  EXPECT_EQ(gs["status"]["counters"]["rooms"]["count"], 0);
+  EXPECT_EQ(gs["status"]["lists"]["maps"]["values"], json::array({"dust", "nuke"}));
+}
+
 // Thundernetes reads its request with Go's encoding/json: field names match ignoring
 // case (a PascalCase client is the same request), and an empty id is a 400, never a
 // server of any build or a made-up session.
