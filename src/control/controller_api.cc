@@ -162,9 +162,18 @@ void Controller::ApplyGameServer(GameServer desired, Callback<Applied<GameServer
         registered.address = next.status.address;
         registered.ports = next.status.ports;
         if (!next.fleet.empty()) {
-          if (!world_.FindFleet(next.fleet))
+          const Fleet* fleet = world_.FindFleet(next.fleet);
+          if (!fleet)
             return done(core::Status(core::Code::kNotFound, "fleet " + next.fleet + " not found",
                                      "spec.fleet"));
+          if (!core::RoomForRegistered(*fleet, world_.ServersOf(next.fleet)))
+            return done(core::Status(
+                core::Code::kFailedPrecondition,
+                "fleet " + next.fleet + " has all " + std::to_string(fleet->spec.replicas) +
+                    " of its replicas, and none of the servers Muster started for it can make "
+                    "room (they are Allocated or Reserved): it would remove " +
+                    name + " at once. Scale the fleet up, then register again",
+                "spec.fleet"));
           next.meta.labels[core::kFleetLabel] = next.fleet;
           next.meta.labels[core::kAgonesFleetLabel] = next.fleet;
         }

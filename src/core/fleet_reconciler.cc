@@ -49,6 +49,19 @@ bool IsTerminating(const GameServer& gs) {
   return gs.meta.deletion_ms != 0 || gs.status.state == GameServerState::kShutdown;
 }
 
+bool RoomForRegistered(const Fleet& fleet, const std::vector<const GameServer*>& servers) {
+  int64_t active = 0, removable = 0;  // counted as ReconcileFleet counts replicas
+  for (const GameServer* gs : servers) {
+    const GameServerState s = gs->status.state;
+    if (IsTerminating(*gs) || s == GameServerState::kUnhealthy || s == GameServerState::kError)
+      continue;
+    ++active;
+    if (!gs->external && IsScaleDownCandidate(s)) ++removable;
+  }
+  const int64_t excess = active + 1 - fleet.spec.replicas;  // with the newcomer
+  return excess <= 0 || removable >= excess;
+}
+
 FleetPlan ReconcileFleet(const Fleet& fleet, const std::vector<const GameServer*>& servers,
                          TimeMs now) {
   FleetPlan plan;

@@ -54,4 +54,10 @@ ServerAction ReconcileServer(const GameServer& gs, const ServerObservation& seen
 // True if the server is on its way out: Shutdown, or deletion requested.
 bool IsTerminating(const GameServer& gs);
 
+// Whether a registered server can join `fleet` (whose current servers are `servers`) and
+// stay: the fleet is below its replicas, or enough of the servers Muster started can be
+// scaled down to make room (a fleet scaling down takes those first). When none can (all
+// Allocated or Reserved), the newcomer itself would be the one removed.
+bool RoomForRegistered(const Fleet& fleet, const std::vector<const GameServer*>& servers);
+
 }  // namespace muster::core

@@ -321,6 +321,16 @@ TEST(Allocation, ARegisteredServerIsAllocatableAndRemovedNotKilledOnScaleDown) {
   EXPECT_EQ(again.status, 200) << again.body;
   EXPECT_EQ(again.headers["muster-apply"], "unchanged")
       << "registering a member again changes nothing";
+  // Full, and no server Muster started is left to make room: refused, not registered and
+  // then removed at once.
+  auto no_room = muster.Raw("POST", "/v1/gameservers",
+                            ExternalServer("dev-box-3", 7779, json::object(), "hybrid").dump());
+  EXPECT_EQ(no_room.status, 409) << no_room.body;
+  EXPECT_EQ(json::parse(no_room.body)["field"], "spec.fleet");
+  EXPECT_NE(json::parse(no_room.body)["message"].get<std::string>().find("Scale the fleet up"),
+            std::string::npos);
+  muster.Call("GET", "/v1/gameservers/dev-box-3", nullptr, &status);
+  EXPECT_EQ(status, 404) << "nothing was stored";
   muster.Call("PUT", "/v1/fleets/hybrid/scale", {{"replicas", 0}}, &status);
   ASSERT_EQ(status, 200);
   EXPECT_TRUE(PollUntil(

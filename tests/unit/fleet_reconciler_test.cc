@@ -123,6 +123,35 @@ TEST_F(FleetReconcilerTest, ARegisteredServerTakesThePlaceOfOneMusterStartedNotI
       << "it goes last, but it goes";
 }
 
+// A registered server may join a full fleet only if one of Muster's own servers can make
+// room for it; otherwise the next pass would remove the newcomer itself.
+TEST_F(FleetReconcilerTest, ARegisteredServerJoinsAFullFleetOnlyIfOneOfMustersCanMakeRoom) {
+  auto room = [&] {
+    std::vector<const GameServer*> ptrs;
+    for (const auto& gs : servers_) ptrs.push_back(&gs);
+    return RoomForRegistered(fleet_, ptrs);
+  };
+  fleet_.spec.replicas = 2;
+  Add(S::kAllocated);
+  EXPECT_TRUE(room()) << "below its replicas";
+  Add(S::kReserved);
+  EXPECT_FALSE(room()) << "full, and neither server may be stopped";
+  Add(S::kUnhealthy);
+  Add(S::kReady).meta.deletion_ms = clock_.Now();
+  EXPECT_FALSE(room()) << "failed and terminating servers are no replicas and make no room";
+  GameServer& other = Add(S::kReady);
+  other.external = true;
+  EXPECT_FALSE(room()) << "another registered server is not stopped for it either";
+  Add(S::kStarting);
+  EXPECT_FALSE(room()) << "one of Muster's could go, but three would be over";
+  fleet_.spec.replicas = 3;
+  EXPECT_FALSE(room()) << "two over, one to stop";
+  fleet_.spec.replicas = 4;
+  EXPECT_TRUE(room()) << "the Starting one makes room";
+  fleet_.spec.replicas = 0;
+  EXPECT_FALSE(room());
+}
+
 TEST_F(FleetReconcilerTest, ReplacesUnhealthyServersThatHadBeenReadyWithoutBackoff) {
   Add(S::kReady);
   Add(S::kReady);
