@@ -37,6 +37,31 @@ std::string Collection(Resource r) {
   return r == Resource::kFleet ? "/v1/fleets" : "/v1/gameservers";
 }
 
+// KEY=VALUE flags (labels, selectors) as a label map: each key a qualified name and each
+// value a valid label value, a key at most once. CLI::ValidationError naming `flag`
+// otherwise (exit 100+), before anything is sent.
+json LabelFlags(const std::vector<std::string>& flags, const std::string& flag) {
+  json labels = json::object();
+  for (const auto& kv : flags) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw CLI::ValidationError(flag, "must be KEY=VALUE, got \"" + kv + "\"");
+    const std::string key = kv.substr(0, eq), value = kv.substr(eq + 1);
+    if (!core::IsQualifiedName(key))
+      throw CLI::ValidationError(flag, "\"" + key +
+                                           "\" is no label key (letters, digits, '-', '_', "
+                                           "'.', an optional DNS prefix and '/')");
+    if (!core::IsValidLabelValue(value))
+      throw CLI::ValidationError(flag, "\"" + value +
+                                           "\" is no label value (at most 63 letters, digits, "
+                                           "'-', '_' or '.', starting and ending alphanumeric)");
+    if (labels.contains(key))
+      throw CLI::ValidationError(flag, "the key \"" + key + "\" is given twice");
+    labels[key] = value;
+  }
+  return labels;
+}
+
 // Talks to the API; prints failures as the user should see them.
 class Client {
  public:
@@ -72,7 +97,11 @@ class Client {
     std::string message = parsed.is_object() ? text(parsed, "message") : "";
     if (message.empty()) message = raw.body;
     const std::string field = text(parsed, "field");
-    if (!field.empty() && message.rfind(field + ": ", 0) != 0) message = field + ": " + message;
+    // "fleet: fleet x not found" says the field twice: a message that starts with it is
+    // printed as it is.
+    const bool names_field =
+        message.rfind(field + ": ", 0) == 0 || message.rfind(field + " ", 0) == 0;
+    if (!field.empty() && !names_field) message = field + ": " + message;
     std::cerr << "error: " << message << "\n";
     if (raw.status == 401)
       std::cerr << "  (the token comes from --token, else MUSTER_TOKEN, else "
@@ -150,7 +179,11 @@ int RunCli(int argc, char** argv) {
   ClientFlags flags;
   app.add_option("--addr", flags.addr,
                  "Muster API address HOST:PORT (env MUSTER_ADDR; default: "
-                 "DATA_DIR/muster.addr, then 127.0.0.1:6200)");
+                 "DATA_DIR/muster.addr, then 127.0.0.1:6200)")
+      ->check([](const std::string& v) -> std::string {
+        auto parsed = api::ParseAddress(v);
+        return parsed.ok() ? "" : parsed.status().message();
+      });
   app.add_option("--token", flags.token,
                  "Bearer token (env MUSTER_TOKEN; default: DATA_DIR/admin.token)");
   app.add_option("--data-dir", flags.data_dir, "Local data dir to find the address and token in")
@@ -314,20 +347,25 @@ int RunCli(int argc, char** argv) {
       "allocate",
       "Allocate a Ready game server (as a matchmaker would). Exits 3 when none is available "
       "now (HTTP 429: try again later), 1 on other errors");
-  allocate->add_option("--fleet", alloc_fleet, "Only from this fleet");
+  // An empty --fleet or --session (an unset variable in a script) would silently mean
+  // "any fleet" or "no session": refused instead.
+  auto not_blank = [](const std::string& v) -> std::string {
+    if (v.find_first_not_of(" \t") == std::string::npos) return "must not be empty";
+    if (v.front() == ' ' || v.back() == ' ') return "must not start or end with a space";
+    return "";
+  };
+  allocate->add_option("--fleet", alloc_fleet, "Only from this fleet")->check(not_blank);
   allocate->add_option("--selector,-l", selector_flags,
-                       "Label KEY=VALUE the server must have (repeatable)");
-  allocate->add_option("--session", session, "Session id: repeating it returns the same server");
-  allocate->add_option("--scheduling", scheduling_flag, "Packed | Distributed | NewestNode");
+                       "Label KEY=VALUE the server must have (repeatable; all must match)");
+  allocate
+      ->add_option("--session", session,
+                   "Session id: repeating it returns the same server (default: a new UUID)")
+      ->check(not_blank);
+  allocate->add_option("--scheduling", scheduling_flag, "Packed | Distributed | NewestNode")
+      ->check(CLI::IsMember({"Packed", "Distributed", "NewestNode"}));
   allocate->add_option("-o,--output", output, "json");
   allocate->callback([&] {
-    json labels = json::object();
-    for (const auto& kv : selector_flags) {
-      auto eq = kv.find('=');
-      if (eq == std::string::npos || eq == 0)
-        throw CLI::ValidationError("--selector", "must be KEY=VALUE, got \"" + kv + "\"");
-      labels[kv.substr(0, eq)] = kv.substr(eq + 1);
-    }
+    json labels = LabelFlags(selector_flags, "--selector");
     if (!output.empty() && output != "json") throw CLI::ValidationError("--output", "only json");
     json body = json::object();
     if (!alloc_fleet.empty()) body["fleet"] = alloc_fleet;
@@ -360,7 +398,9 @@ int RunCli(int argc, char** argv) {
   auto* token = app.add_subcommand("token", "Create, list and revoke API tokens");
   token->require_subcommand(1);
   auto* token_create = token->add_subcommand("create", "Create a token; it is shown once");
-  token_create->add_option("--scope", token_scope, "admin | allocate | read")->required();
+  token_create->add_option("--scope", token_scope, "admin | allocate | read")
+      ->required()
+      ->check(CLI::IsMember({"admin", "allocate", "read"}));
   auto* token_name_opt =
       token_create->add_option("--name", token_name, "A name to list and revoke it by");
   token_create->callback([&] {
@@ -399,7 +439,7 @@ int RunCli(int argc, char** argv) {
       "register", "Add a game server that runs elsewhere (Muster does not start it)");
   reg->add_option("name", name, "Its name")->required();
   reg->add_option("--address", reg_address, "Where players reach it")->required();
-  reg->add_option("--port", reg_ports, "NAME=PORT (repeatable)");
+  reg->add_option("--port", reg_ports, "NAME=PORT players connect to (repeatable)")->required();
   reg->add_option("--fleet", reg_fleet, "Count it as one of this fleet's servers");
   reg->add_option("--label,-l", reg_labels, "KEY=VALUE (repeatable)");
   bool reg_no_sdk = false;
@@ -421,12 +461,7 @@ int RunCli(int argc, char** argv) {
                                    "must be NAME=PORT with PORT 1-65535, got \"" + kv + "\"");
       ports.push_back({{"name", kv.substr(0, eq)}, {"port", port}});
     }
-    for (const auto& kv : reg_labels) {
-      auto eq = kv.find('=');
-      if (eq == std::string::npos || eq == 0)
-        throw CLI::ValidationError("--label", "must be KEY=VALUE");
-      labels[kv.substr(0, eq)] = kv.substr(eq + 1);
-    }
+    labels = LabelFlags(reg_labels, "--label");
     json spec = {{"external", {{"address", reg_address}, {"ports", ports}, {"sdk", !reg_no_sdk}}}};
     if (!reg_fleet.empty()) spec["fleet"] = reg_fleet;
     json gs = {{"apiVersion", "muster.dev/v1"},

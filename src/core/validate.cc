@@ -35,6 +35,19 @@ bool IsHostAddress(const std::string& s) {
       if (!std::isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.') return false;
     return true;
   }
+  // Digits and dots only: a dotted quad, each part 0-255 ("300.1.2.3" is neither an
+  // address nor a name players could resolve).
+  if (!s.empty() && s.find_first_not_of("0123456789.") == std::string::npos) {
+    int parts = 0;
+    for (size_t at = 0; at <= s.size(); ++parts) {
+      size_t dot = s.find('.', at);
+      if (dot == std::string::npos) dot = s.size();
+      const std::string part = s.substr(at, dot - at);
+      if (part.empty() || part.size() > 3 || std::stoi(part) > 255) return false;
+      at = dot + 1;
+    }
+    return parts == 4;
+  }
   std::string lower;
   for (char c : s) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return IsDnsSubdomain(lower);

@@ -244,6 +244,7 @@ TEST_F(Doors, BadInputChangesNothing) {
         "selectors[0].matchLabels");
   check("/v1/allocations", R"({"selectors":{"not":"a list"}})", 400, "selectors");
   check("/v1/allocations", R"({"sessionId":"s","extra":1})", 400, "extra");
+  check("/v1/allocations", R"({"fleet":"door","sessionId":""})", 400, "sessionId");
   // A number or a boolean where a string belongs is an error, not its text.
   check("/v1/allocations", R"({"fleet":"door","metadata":{"labels":{"tier":true}}})", 400,
         "metadata.labels.tier");

@@ -104,9 +104,34 @@ TEST(Cli, ErrorsAreClear) {
   EXPECT_NE(err.find("fleets or gameservers"), std::string::npos) << err;
 
   // A field is named once, also where the server's message starts with it.
-  EXPECT_EQ(muster.Cli({"allocate", "--fleet", "x", "--scheduling", "bogus"}, &out, &err), 1);
-  EXPECT_NE(err.find("error: scheduling: must be"), std::string::npos) << err;
-  EXPECT_EQ(err.find("scheduling: scheduling"), std::string::npos) << err;
+  EXPECT_EQ(muster.Cli({"allocate", "--fleet", "nosuch"}, &out, &err), 1);
+  EXPECT_NE(err.find("error: fleet nosuch not found"), std::string::npos) << err;
+  // Flags the CLI can check itself are refused before anything is sent, exit 100+, naming
+  // the flag: an empty --fleet or --session (an unset variable) would otherwise mean any
+  // fleet, or no session.
+  struct BadFlag {
+    std::vector<std::string> args;
+    std::string says;
+  };
+  for (const BadFlag& b : std::vector<BadFlag>{
+           {{"allocate", "--fleet", ""}, "--fleet: must not be empty"},
+           {{"allocate", "--session", "  "}, "--session: must not be empty"},
+           {{"allocate", "--scheduling", "packed"}, "--scheduling: packed not in"},
+           {{"allocate", "-l", "bad key!=x"}, "--selector: \"bad key!\" is no label key"},
+           {{"allocate", "-l", "game=a", "-l", "game=b"},
+            "--selector: the key \"game\" is given twice"},
+           {{"token", "create", "--scope", "bogus"}, "--scope: bogus not in"},
+           {{"register", "x", "--address", "10.0.0.1"}, "--port is required"},
+           {{"register", "x", "--address", "10.0.0.1", "--port", "g=1", "-l", "a=b c"},
+            "--label: \"b c\" is no label value"},
+       }) {
+    const int rc = muster.Cli(b.args, &out, &err);
+    EXPECT_GE(rc, 100) << b.args[0] << " " << b.args[1] << ": " << err;
+    EXPECT_NE(err.find(b.says), std::string::npos) << err;
+  }
+  EXPECT_GE(RunCommand({MUSTER_BIN, "--addr", "nonsense", "get", "fleets"}, &out, &err), 100);
+  EXPECT_NE(err.find("--addr: address \"nonsense\" must be HOST:PORT"), std::string::npos) << err;
+  EXPECT_TRUE(muster.GameServers().empty()) << "nothing was registered";
   // A refused token says where tokens come from.
   EXPECT_EQ(RunCommand({MUSTER_BIN, "--addr", muster.addr(), "--token", "nope", "get", "fleets"},
                        &out, &err),

@@ -186,13 +186,14 @@ TEST(Validate, ARegisteredServerNeedsAnAddressPlayersCanReachAndAPort) {
             "external: " +
             external + "\n"));
   };
-  for (const char* good :
-       {"10.0.0.5", "Dev-Box.example.com", "localhost", "fd00::1", "::ffff:10.0.0.5"}) {
+  for (const char* good : {"10.0.0.5", "255.255.255.255", "0.0.0.0", "Dev-Box.example.com",
+                           "localhost", "fd00::1", "::ffff:10.0.0.5", "1a.example.com"}) {
     auto gs = with(std::string("{address: \"") + good + "\", ports: [{name: g, port: 7}]}");
     EXPECT_TRUE(gs.ok()) << good << ": " << gs.status().message();
   }
   for (const char* bad :
-       {"not an address!", "a..b", "-x.example.com", "10.0.0.5:7777", "10.0.0.5:7777x"}) {
+       {"not an address!", "a..b", "-x.example.com", "10.0.0.5:7777", "10.0.0.5:7777x", "300.1.2.3",
+        "10.0.0", "10.0.0.5.6", "10.0.0.", "1.2.3.0004", "1234"}) {
     auto gs = with(std::string("{address: \"") + bad + "\", ports: [{name: g, port: 7}]}");
     ASSERT_FALSE(gs.ok()) << bad;
     EXPECT_EQ(gs.status().field(), "spec.external.address") << bad;
