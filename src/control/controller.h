@@ -227,6 +227,7 @@ class Controller {
   // thread already holds, which may not have reached the disk yet.
   void AfterDurable(Done done);
   void Replay(core::AllocationRequest req, Callback<AllocationResult> done);
+  void JoinFleetMeta(core::GameServer& gs) const;
   void ExpireReservations(core::TimeMs now);
   void SdkTransition(std::string name, core::GameServerState to, std::string reason,
                      std::string message, std::function<void(core::GameServer&)> prepare,

@@ -114,6 +114,19 @@ void Controller::ListFleets(Callback<std::vector<Fleet>> done) {
   });
 }
 
+// A registered member of a fleet stands in for one of the fleet's own servers, so it
+// carries what they carry: the fleet's template labels and annotations under its own (a
+// matchmaker selecting `game: echo` finds it too), and the labels naming the fleet.
+void Controller::JoinFleetMeta(GameServer& gs) const {
+  if (gs.fleet.empty()) return;
+  if (const Fleet* fleet = world_.FindFleet(gs.fleet)) {
+    for (const auto& [k, v] : fleet->spec.tmpl.labels) gs.meta.labels.emplace(k, v);
+    for (const auto& [k, v] : fleet->spec.tmpl.annotations) gs.meta.annotations.emplace(k, v);
+  }
+  gs.meta.labels[core::kFleetLabel] = gs.fleet;
+  gs.meta.labels[core::kAgonesFleetLabel] = gs.fleet;
+}
+
 void Controller::ApplyGameServer(GameServer desired, Callback<Applied<GameServer>> done) {
   boost::asio::post(owner_, [this, desired = std::move(desired), done = std::move(done)]() mutable {
     const std::string name = desired.meta.name;
@@ -145,10 +158,7 @@ void Controller::ApplyGameServer(GameServer desired, Callback<Applied<GameServer
       GameServer next = *current;
       next.meta.labels = desired.meta.labels;
       next.meta.annotations = desired.meta.annotations;
-      if (!next.fleet.empty()) {  // a registered member keeps the labels that say so
-        next.meta.labels[core::kFleetLabel] = next.fleet;
-        next.meta.labels[core::kAgonesFleetLabel] = next.fleet;
-      }
+      JoinFleetMeta(next);
       if (next == *current)
         return AfterDurable(
             Answer<Applied<GameServer>>(std::move(done), {*current, ApplyOutcome::kUnchanged}));
@@ -174,8 +184,7 @@ void Controller::ApplyGameServer(GameServer desired, Callback<Applied<GameServer
                     "room (they are Allocated or Reserved): it would remove " +
                     name + " at once. Scale the fleet up, then register again",
                 "spec.fleet"));
-          next.meta.labels[core::kFleetLabel] = next.fleet;
-          next.meta.labels[core::kAgonesFleetLabel] = next.fleet;
+          JoinFleetMeta(next);
         }
       } else {
         next.fleet.clear();

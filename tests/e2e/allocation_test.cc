@@ -316,6 +316,10 @@ TEST(Allocation, ARegisteredServerIsAllocatableAndRemovedNotKilledOnScaleDown) {
         return in_fleet.size() == 1 && in_fleet[0]["metadata"]["name"] == "dev-box-2";
       },
       15s));
+  // It stands in for one of the fleet's own: it carries the template's labels too.
+  json member = muster.Call("GET", "/v1/gameservers/dev-box-2");
+  EXPECT_EQ(member["metadata"]["labels"]["game"], "echo");
+  EXPECT_EQ(member["metadata"]["labels"]["agones.dev/fleet"], "hybrid");
   auto again = muster.Raw("POST", "/v1/gameservers",
                           ExternalServer("dev-box-2", 7778, json::object(), "hybrid").dump());
   EXPECT_EQ(again.status, 200) << again.body;
