@@ -290,46 +290,42 @@ std::optional<std::string> AllocationIndex::Select(const AllocationRequest& req)
 
 std::vector<std::string> ApplyAllocationActions(GameServer& gs, const AllocationRequest& req) {
   std::vector<std::string> skipped;
-  for (const auto& [name, a] : req.counter_actions) {
-    auto it = gs.status.counters.find(name);
-    if (it == gs.status.counters.end()) {
-      skipped.push_back("counter " + name + ": the game server has no such counter");
-      continue;
-    }
-    CounterStatus& c = it->second;
-    if (a.capacity) {
-      if (*a.capacity < 0)
-        skipped.push_back("counter " + name + ": capacity must not be negative");
+  // Runs `apply` on each named counter or list the server has; says which it lacks.
+  auto each = [&](auto& have, const auto& actions, const std::string& what, auto apply) {
+    for (const auto& [name, action] : actions) {
+      auto it = have.find(name);
+      if (it == have.end())
+        skipped.push_back(what + " " + name + ": the game server has no such " + what);
       else
-        c.capacity = *a.capacity;
+        apply(what + " " + name, it->second, action);
     }
-    // 0 <= count <= capacity before and after (a lowered capacity lowers the count), and
-    // no overflow however large the amount: count and amount are both at least 0.
-    c.count = std::min(c.count, c.capacity);
-    if (a.action == "Increment")
-      c.count = a.amount >= c.capacity - c.count ? c.capacity : c.count + a.amount;
-    else if (a.action == "Decrement")
-      c.count = a.amount >= c.count ? 0 : c.count - a.amount;
-  }
-  for (const auto& [name, a] : req.list_actions) {
-    auto it = gs.status.lists.find(name);
-    if (it == gs.status.lists.end()) {
-      skipped.push_back("list " + name + ": the game server has no such list");
-      continue;
-    }
-    ListStatus& l = it->second;
-    if (a.capacity) {
-      if (*a.capacity < 0 || *a.capacity > kMaxListCapacity)
-        skipped.push_back("list " + name + ": capacity must be 0 to " +
-                          std::to_string(kMaxListCapacity));
-      else
-        l.capacity = *a.capacity;
-    }
-    for (const std::string& v : a.add_values)
-      if (std::find(l.values.begin(), l.values.end(), v) == l.values.end()) l.values.push_back(v);
-    if (static_cast<int64_t>(l.values.size()) > l.capacity) l.values.resize(l.capacity);
-    for (const std::string& v : a.delete_values) std::erase(l.values, v);
-  }
+  };
+  each(gs.status.counters, req.counter_actions, "counter",
+       [&](const std::string& which, CounterStatus& c, const CounterAction& a) {
+         if (a.capacity && *a.capacity < 0)
+           skipped.push_back(which + ": capacity must not be negative");
+         else if (a.capacity)
+           c.capacity = *a.capacity;
+         // 0 <= count <= capacity before and after (a lowered capacity lowers the count),
+         // and no overflow however large the amount: count and amount are at least 0.
+         c.count = std::min(c.count, c.capacity);
+         if (a.action == "Increment")
+           c.count = a.amount >= c.capacity - c.count ? c.capacity : c.count + a.amount;
+         else if (a.action == "Decrement")
+           c.count = a.amount >= c.count ? 0 : c.count - a.amount;
+       });
+  each(gs.status.lists, req.list_actions, "list",
+       [&](const std::string& which, ListStatus& l, const ListAction& a) {
+         if (a.capacity && (*a.capacity < 0 || *a.capacity > kMaxListCapacity))
+           skipped.push_back(which + ": capacity must be 0 to " + std::to_string(kMaxListCapacity));
+         else if (a.capacity)
+           l.capacity = *a.capacity;
+         for (const std::string& v : a.add_values)
+           if (std::find(l.values.begin(), l.values.end(), v) == l.values.end())
+             l.values.push_back(v);
+         if (static_cast<int64_t>(l.values.size()) > l.capacity) l.values.resize(l.capacity);
+         for (const std::string& v : a.delete_values) std::erase(l.values, v);
+       });
   return skipped;
 }
 
