@@ -1,10 +1,13 @@
 #include "app/cli.h"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
+#include "api/auth.h"
 #include "api/http_client.h"
 #include "app/cli_output.h"
 #include "app/client_config.h"
@@ -60,6 +63,23 @@ json LabelFlags(const std::vector<std::string>& flags, const std::string& flag) 
     labels[key] = value;
   }
   return labels;
+}
+
+// A CLI11 check for a name given as a flag: an empty one (an unset variable in a script)
+// would silently mean "any fleet", "no fleet" or "no session", so it is refused instead.
+std::string NotBlank(const std::string& v) {
+  auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
+  if (std::all_of(v.begin(), v.end(), space)) return "must not be empty";
+  if (space(v.front()) || space(v.back())) return "must not start or end with a space";
+  return "";
+}
+
+// The CLI11 check of a value a parser in core or api owns: "" when `parse` takes it.
+template <typename Parse>
+CLI::Validator TakenBy(Parse parse, std::string what) {
+  return CLI::Validator(
+      [parse, what](std::string& v) { return parse(v) ? std::string() : what + ", got " + v; },
+      what);
 }
 
 // Talks to the API; prints failures as the user should see them.
@@ -181,6 +201,7 @@ int RunCli(int argc, char** argv) {
                  "Muster API address HOST:PORT (env MUSTER_ADDR; default: "
                  "DATA_DIR/muster.addr, then 127.0.0.1:6200)")
       ->check([](const std::string& v) -> std::string {
+        if (v.empty()) return "";  // as if not given: MUSTER_ADDR, then the defaults
         auto parsed = api::ParseAddress(v);
         return parsed.ok() ? "" : parsed.status().message();
       });
@@ -222,7 +243,7 @@ int RunCli(int argc, char** argv) {
   get->add_option("resource", resource, "fleets | gameservers (also: fleet, gs)")->required();
   get->add_option("name", name, "Show only this one");
   get->add_option("-o,--output", output, "wide | json | yaml");
-  get->add_option("--fleet", fleet_filter, "Only the game servers of this fleet");
+  get->add_option("--fleet", fleet_filter, "Only the game servers of this fleet")->check(NotBlank);
   get->callback([&] {
     Resource r;
     OutputFormat format;
@@ -347,22 +368,15 @@ int RunCli(int argc, char** argv) {
       "allocate",
       "Allocate a Ready game server (as a matchmaker would). Exits 3 when none is available "
       "now (HTTP 429: try again later), 1 on other errors");
-  // An empty --fleet or --session (an unset variable in a script) would silently mean
-  // "any fleet" or "no session": refused instead.
-  auto not_blank = [](const std::string& v) -> std::string {
-    if (v.find_first_not_of(" \t") == std::string::npos) return "must not be empty";
-    if (v.front() == ' ' || v.back() == ' ') return "must not start or end with a space";
-    return "";
-  };
-  allocate->add_option("--fleet", alloc_fleet, "Only from this fleet")->check(not_blank);
+  allocate->add_option("--fleet", alloc_fleet, "Only from this fleet")->check(NotBlank);
   allocate->add_option("--selector,-l", selector_flags,
                        "Label KEY=VALUE the server must have (repeatable; all must match)");
   allocate
       ->add_option("--session", session,
                    "Session id: repeating it returns the same server (default: a new UUID)")
-      ->check(not_blank);
+      ->check(NotBlank);
   allocate->add_option("--scheduling", scheduling_flag, "Packed | Distributed | NewestNode")
-      ->check(CLI::IsMember({"Packed", "Distributed", "NewestNode"}));
+      ->check(TakenBy(core::ParseAllocationScheduling, "Packed, Distributed or NewestNode"));
   allocate->add_option("-o,--output", output, "json");
   allocate->callback([&] {
     json labels = LabelFlags(selector_flags, "--selector");
@@ -400,7 +414,7 @@ int RunCli(int argc, char** argv) {
   auto* token_create = token->add_subcommand("create", "Create a token; it is shown once");
   token_create->add_option("--scope", token_scope, "admin | allocate | read")
       ->required()
-      ->check(CLI::IsMember({"admin", "allocate", "read"}));
+      ->check(TakenBy(api::ParseScope, "admin, allocate or read"));
   auto* token_name_opt =
       token_create->add_option("--name", token_name, "A name to list and revoke it by");
   token_create->callback([&] {
@@ -440,7 +454,7 @@ int RunCli(int argc, char** argv) {
   reg->add_option("name", name, "Its name")->required();
   reg->add_option("--address", reg_address, "Where players reach it")->required();
   reg->add_option("--port", reg_ports, "NAME=PORT players connect to (repeatable)")->required();
-  reg->add_option("--fleet", reg_fleet, "Count it as one of this fleet's servers");
+  reg->add_option("--fleet", reg_fleet, "Count it as one of this fleet's servers")->check(NotBlank);
   reg->add_option("--label,-l", reg_labels, "KEY=VALUE (repeatable)");
   bool reg_no_sdk = false;
   reg->add_flag("--no-sdk", reg_no_sdk,

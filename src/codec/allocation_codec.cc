@@ -171,9 +171,11 @@ core::StatusOr<core::AllocationRequest> DecodeAllocationRequest(const json& body
       r.Error("scheduling", "must be Packed, Distributed or NewestNode");
   }
   DecodeMetaPatch(r, "metadata", req);
-  req.session_id = r.String("sessionId").value_or("");
-  if (r.present("sessionId") && req.session_id.empty())  // an unset variable in a script?
-    r.Error("sessionId", "must not be empty; leave it out to have one made");
+  if (auto session = r.String("sessionId")) {
+    if (session->empty())  // an unset variable in a script?
+      r.Error("sessionId", "must not be empty; leave it out to have one made");
+    req.session_id = *session;
+  }
   req.session_cookie = r.String("sessionCookie").value_or("");
   req.initial_players = r.Strings("initialPlayers").value_or(std::vector<std::string>{});
   DecodeActions(r, req);

@@ -221,13 +221,11 @@ class Controller {
   void Flush();
   void SyncAndFinish(std::shared_ptr<Batch> batch);  // syncer thread
   void OnCommitDone(Batch& batch);
-  // Runs `done` once everything staged so far is durable (at once if nothing is).
   // Calls `done` once everything staged or written so far is durable (at once if it is).
   // An answer that changes nothing goes through here too: it rests on state the owner
   // thread already holds, which may not have reached the disk yet.
   void AfterDurable(Done done);
   void Replay(core::AllocationRequest req, Callback<AllocationResult> done);
-  void JoinFleetMeta(core::GameServer& gs) const;
   void ExpireReservations(core::TimeMs now);
   void SdkTransition(std::string name, core::GameServerState to, std::string reason,
                      std::string message, std::function<void(core::GameServer&)> prepare,

@@ -114,19 +114,6 @@ void Controller::ListFleets(Callback<std::vector<Fleet>> done) {
   });
 }
 
-// A registered member of a fleet stands in for one of the fleet's own servers, so it
-// carries what they carry: the fleet's template labels and annotations under its own (a
-// matchmaker selecting `game: echo` finds it too), and the labels naming the fleet.
-void Controller::JoinFleetMeta(GameServer& gs) const {
-  if (gs.fleet.empty()) return;
-  if (const Fleet* fleet = world_.FindFleet(gs.fleet)) {
-    for (const auto& [k, v] : fleet->spec.tmpl.labels) gs.meta.labels.emplace(k, v);
-    for (const auto& [k, v] : fleet->spec.tmpl.annotations) gs.meta.annotations.emplace(k, v);
-  }
-  gs.meta.labels[core::kFleetLabel] = gs.fleet;
-  gs.meta.labels[core::kAgonesFleetLabel] = gs.fleet;
-}
-
 void Controller::ApplyGameServer(GameServer desired, Callback<Applied<GameServer>> done) {
   boost::asio::post(owner_, [this, desired = std::move(desired), done = std::move(done)]() mutable {
     const std::string name = desired.meta.name;
@@ -158,7 +145,10 @@ void Controller::ApplyGameServer(GameServer desired, Callback<Applied<GameServer
       GameServer next = *current;
       next.meta.labels = desired.meta.labels;
       next.meta.annotations = desired.meta.annotations;
-      JoinFleetMeta(next);
+      // A registered member stands in for one of the fleet's own servers: it carries
+      // what they carry (a matchmaker selecting them by label finds it too).
+      if (const Fleet* fleet = next.fleet.empty() ? nullptr : world_.FindFleet(next.fleet))
+        core::AddFleetMeta(*fleet, next.meta);
       if (next == *current)
         return AfterDurable(
             Answer<Applied<GameServer>>(std::move(done), {*current, ApplyOutcome::kUnchanged}));
@@ -176,15 +166,15 @@ void Controller::ApplyGameServer(GameServer desired, Callback<Applied<GameServer
           if (!fleet)
             return done(core::Status(core::Code::kNotFound, "fleet " + next.fleet + " not found",
                                      "spec.fleet"));
-          if (!core::RoomForRegistered(*fleet, world_.ServersOf(next.fleet)))
+          if (!core::RegisteredWouldStay(*fleet, world_.ServersOf(next.fleet), next, clock_.Now()))
             return done(core::Status(
                 core::Code::kFailedPrecondition,
-                "fleet " + next.fleet + " has all " + std::to_string(fleet->spec.replicas) +
-                    " of its replicas, and none of the servers Muster started for it can make "
-                    "room (they are Allocated or Reserved): it would remove " +
+                "fleet " + next.fleet + " (" + std::to_string(fleet->spec.replicas) +
+                    " replicas) has no server Muster started that it could stop to make room "
+                    "(none, or all Allocated or Reserved): it would remove " +
                     name + " at once. Scale the fleet up, then register again",
                 "spec.fleet"));
-          JoinFleetMeta(next);
+          core::AddFleetMeta(*fleet, next.meta);
         }
       } else {
         next.fleet.clear();

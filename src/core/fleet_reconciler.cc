@@ -49,19 +49,6 @@ bool IsTerminating(const GameServer& gs) {
   return gs.meta.deletion_ms != 0 || gs.status.state == GameServerState::kShutdown;
 }
 
-bool RoomForRegistered(const Fleet& fleet, const std::vector<const GameServer*>& servers) {
-  int64_t active = 0, removable = 0;  // counted as ReconcileFleet counts replicas
-  for (const GameServer* gs : servers) {
-    const GameServerState s = gs->status.state;
-    if (IsTerminating(*gs) || s == GameServerState::kUnhealthy || s == GameServerState::kError)
-      continue;
-    ++active;
-    if (!gs->external && IsScaleDownCandidate(s)) ++removable;
-  }
-  const int64_t excess = active + 1 - fleet.spec.replicas;  // with the newcomer
-  return excess <= 0 || removable >= excess;
-}
-
 FleetPlan ReconcileFleet(const Fleet& fleet, const std::vector<const GameServer*>& servers,
                          TimeMs now) {
   FleetPlan plan;
@@ -140,6 +127,14 @@ ServerAction ReconcileServer(const GameServer& gs, const ServerObservation& seen
   // is replaced by the fleet reconciler. Either way its process must not linger.
   if (seen.process_running) return ServerAction::kStop;
   return ServerAction::kNone;
+}
+
+bool RegisteredWouldStay(const Fleet& fleet, std::vector<const GameServer*> servers,
+                         const GameServer& newcomer, TimeMs now) {
+  servers.push_back(&newcomer);
+  const FleetPlan plan = ReconcileFleet(fleet, servers, now);
+  return std::find(plan.scale_down.begin(), plan.scale_down.end(), newcomer.meta.name) ==
+         plan.scale_down.end();
 }
 
 }  // namespace muster::core

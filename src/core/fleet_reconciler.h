@@ -54,10 +54,11 @@ ServerAction ReconcileServer(const GameServer& gs, const ServerObservation& seen
 // True if the server is on its way out: Shutdown, or deletion requested.
 bool IsTerminating(const GameServer& gs);
 
-// Whether a registered server can join `fleet` (whose current servers are `servers`) and
-// stay: the fleet is below its replicas, or enough of the servers Muster started can be
-// scaled down to make room (a fleet scaling down takes those first). When none can (all
-// Allocated or Reserved), the newcomer itself would be the one removed.
-bool RoomForRegistered(const Fleet& fleet, const std::vector<const GameServer*>& servers);
+// Whether `newcomer`, a server registered into `fleet` beside its `servers`, would stay:
+// the fleet's next pass, counting it, does not pick it to scale down. (A pass takes the
+// servers Muster started first; when none of those can go, all Allocated or Reserved, the
+// newcomer would be removed at once.)
+bool RegisteredWouldStay(const Fleet& fleet, std::vector<const GameServer*> servers,
+                         const GameServer& newcomer, TimeMs now);
 
 }  // namespace muster::core

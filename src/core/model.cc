@@ -125,13 +125,17 @@ void ApplyDefaults(Fleet& fleet) {
 
 void ApplyDefaults(GameServer& gs) { ApplyDefaults(gs.spec.mut()); }
 
+void AddFleetMeta(const Fleet& fleet, ObjectMeta& meta) {
+  for (const auto& [k, v] : fleet.spec.tmpl.labels) meta.labels.emplace(k, v);
+  for (const auto& [k, v] : fleet.spec.tmpl.annotations) meta.annotations.emplace(k, v);
+  meta.labels[kFleetLabel] = fleet.meta.name;
+  meta.labels[kAgonesFleetLabel] = fleet.meta.name;
+}
+
 GameServer NewGameServerFromFleet(const Fleet& fleet, const std::string& name, TimeMs now) {
   GameServer gs;
   gs.meta.name = name;
-  gs.meta.labels = fleet.spec.tmpl.labels;
-  gs.meta.labels[kFleetLabel] = fleet.meta.name;
-  gs.meta.labels[kAgonesFleetLabel] = fleet.meta.name;
-  gs.meta.annotations = fleet.spec.tmpl.annotations;
+  AddFleetMeta(fleet, gs.meta);
   gs.meta.created_ms = now;
   GameServerSpec spec = fleet.spec.tmpl.spec;
   spec.scheduling = fleet.spec.scheduling;

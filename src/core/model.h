@@ -251,6 +251,10 @@ void InitStatusFromSpec(GameServer& gs);
 
 // A new GameServer stamped from a fleet's template. Ports are not assigned yet.
 GameServer NewGameServerFromFleet(const Fleet& fleet, const std::string& name, TimeMs now);
+// What a server of `fleet` carries in its metadata: the template's labels and annotations
+// (under any it has of its own, which win) and the labels naming the fleet. For the
+// fleet's own servers, and for servers registered into it.
+void AddFleetMeta(const Fleet& fleet, ObjectMeta& meta);
 
 // True if `s` is a UUID in its canonical 8-4-4-4-12 hex form.
 bool IsUuid(const std::string& s);

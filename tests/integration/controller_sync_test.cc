@@ -369,7 +369,10 @@ TEST_F(ControllerSyncTest, ASessionEndsWithItsServerAndItsIdThenAllocatesAfresh)
 
   Register("b", 7002);
   ASSERT_TRUE(testing::PollUntil([&] { return StateOf("b") == "Ready"; }, 10s));
-  answers.erase("s-1");
+  {
+    std::lock_guard lock(answers_mu_);
+    answers.erase("s-1");
+  }
   Allocate("s-1", answers);
   ASSERT_TRUE(testing::PollUntil([&] { return Count(answers) == 1; }, 10s));
   EXPECT_EQ(answer("s-1"), "b") << "the retry of the ended session";

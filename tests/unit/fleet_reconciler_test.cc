@@ -126,10 +126,15 @@ TEST_F(FleetReconcilerTest, ARegisteredServerTakesThePlaceOfOneMusterStartedNotI
 // A registered server may join a full fleet only if one of Muster's own servers can make
 // room for it; otherwise the next pass would remove the newcomer itself.
 TEST_F(FleetReconcilerTest, ARegisteredServerJoinsAFullFleetOnlyIfOneOfMustersCanMakeRoom) {
+  GameServer newcomer;
+  newcomer.meta.name = "dev-box";
+  newcomer.fleet = "f";
+  newcomer.external = true;
+  newcomer.status.state = S::kCreating;
   auto room = [&] {
     std::vector<const GameServer*> ptrs;
     for (const auto& gs : servers_) ptrs.push_back(&gs);
-    return RoomForRegistered(fleet_, ptrs);
+    return RegisteredWouldStay(fleet_, ptrs, newcomer, clock_.Now());
   };
   fleet_.spec.replicas = 2;
   Add(S::kAllocated);
