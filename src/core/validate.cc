@@ -35,15 +35,18 @@ bool IsHostAddress(const std::string& s) {
       if (!std::isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.') return false;
     return true;
   }
-  // Digits and dots only: a dotted quad, each part 0-255 ("300.1.2.3" is neither an
-  // address nor a name players could resolve).
+  // Digits and dots only: a dotted quad, each part 0-255 without leading zeros
+  // ("300.1.2.3" is neither an address nor a name players could resolve).
   if (!s.empty() && s.find_first_not_of("0123456789.") == std::string::npos) {
     int parts = 0;
     for (size_t at = 0; at <= s.size(); ++parts) {
       size_t dot = s.find('.', at);
       if (dot == std::string::npos) dot = s.size();
       const std::string part = s.substr(at, dot - at);
-      if (part.empty() || part.size() > 3 || std::stoi(part) > 255) return false;
+      // No leading zero: resolvers read "010" as octal (8), so it is not what it seems.
+      if (part.empty() || part.size() > 3 || (part.size() > 1 && part[0] == '0') ||
+          std::stoi(part) > 255)
+        return false;
       at = dot + 1;
     }
     return parts == 4;
