@@ -193,7 +193,7 @@ TEST(Validate, ARegisteredServerNeedsAnAddressPlayersCanReachAndAPort) {
   }
   for (const char* bad :
        {"not an address!", "a..b", "-x.example.com", "10.0.0.5:7777", "10.0.0.5:7777x", "300.1.2.3",
-        "10.0.0", "10.0.0.5.6", "10.0.0.", "1.2.3.0004", "1234"}) {
+        "10.0.0", "10.0.0.5.6", "10.0.0.", "1.2.3.0004", "1234", "010.0.0.1"}) {
     auto gs = with(std::string("{address: \"") + bad + "\", ports: [{name: g, port: 7}]}");
     ASSERT_FALSE(gs.ok()) << bad;
     EXPECT_EQ(gs.status().field(), "spec.external.address") << bad;
