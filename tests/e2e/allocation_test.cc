@@ -308,7 +308,7 @@ TEST(Allocation, ARegisteredServerIsAllocatableAndRemovedNotKilledOnScaleDown) {
   ASSERT_EQ(status, 201);
   ASSERT_TRUE(PollUntil([&] { return muster.InState("hybrid", "Ready").size() == 1; }, 15s));
   muster.Call("POST", "/v1/gameservers",
-              ExternalServer("dev-box-2", 7778, json::object(), "hybrid"), &status);
+              ExternalServer("dev-box-2", 7778, {{"owner", "alice"}}, "hybrid"), &status);
   ASSERT_EQ(status, 201);
   EXPECT_TRUE(PollUntil(
       [&] {
@@ -319,9 +319,10 @@ TEST(Allocation, ARegisteredServerIsAllocatableAndRemovedNotKilledOnScaleDown) {
   // It stands in for one of the fleet's own: it carries the template's labels too.
   json member = muster.Call("GET", "/v1/gameservers/dev-box-2");
   EXPECT_EQ(member["metadata"]["labels"]["game"], "echo");
+  EXPECT_EQ(member["metadata"]["labels"]["owner"], "alice") << "its own labels stay";
   EXPECT_EQ(member["metadata"]["labels"]["agones.dev/fleet"], "hybrid");
   auto again = muster.Raw("POST", "/v1/gameservers",
-                          ExternalServer("dev-box-2", 7778, json::object(), "hybrid").dump());
+                          ExternalServer("dev-box-2", 7778, {{"owner", "alice"}}, "hybrid").dump());
   EXPECT_EQ(again.status, 200) << again.body;
   EXPECT_EQ(again.headers["muster-apply"], "unchanged")
       << "registering a member again changes nothing";

@@ -137,6 +137,12 @@ TEST(Cli, ErrorsAreClear) {
   EXPECT_GE(RunCommand({MUSTER_BIN, "--addr", "nonsense", "get", "fleets"}, &out, &err), 100);
   EXPECT_NE(err.find("--addr: address \"nonsense\" must be HOST:PORT"), std::string::npos) << err;
   EXPECT_TRUE(muster.GameServers().empty()) << "nothing was registered";
+  // What only the server can check comes back naming the field once.
+  EXPECT_EQ(muster.Cli({"register", "x", "--address", "300.1.2.3", "--port", "g=1"}, &out, &err),
+            1);
+  EXPECT_NE(err.find("error: spec.external.address: must be a host name"), std::string::npos)
+      << err;
+  EXPECT_EQ(err.find("spec.external.address: spec.external.address"), std::string::npos) << err;
   // A refused token says where tokens come from.
   EXPECT_EQ(RunCommand({MUSTER_BIN, "--addr", muster.addr(), "--token", "nope", "get", "fleets"},
                        &out, &err),
