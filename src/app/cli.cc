@@ -40,29 +40,32 @@ std::string Collection(Resource r) {
   return r == Resource::kFleet ? "/v1/fleets" : "/v1/gameservers";
 }
 
-// KEY=VALUE flags (labels, selectors) as a label map: each key a qualified name and each
-// value a valid label value, a key at most once. CLI::ValidationError naming `flag`
-// otherwise (exit 100+), before anything is sent.
-json LabelFlags(const std::vector<std::string>& flags, const std::string& flag) {
-  json labels = json::object();
+// KEY=VALUE flags as a map: each key a qualified name, a key at most once, and for labels
+// (and selectors) each value a valid label value; an annotation's value is free text (it
+// may hold '='). CLI::ValidationError naming `flag` otherwise (exit 100+), before anything
+// is sent.
+enum class Pairs { kLabels, kAnnotations };
+json KeyValueFlags(const std::vector<std::string>& flags, const std::string& flag, Pairs kind) {
+  const std::string what = kind == Pairs::kLabels ? "label" : "annotation";
+  json pairs = json::object();
   for (const auto& kv : flags) {
     auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0)
       throw CLI::ValidationError(flag, "must be KEY=VALUE, got \"" + kv + "\"");
     const std::string key = kv.substr(0, eq), value = kv.substr(eq + 1);
     if (!core::IsQualifiedName(key))
-      throw CLI::ValidationError(flag, "\"" + key +
-                                           "\" is no label key (letters, digits, '-', '_', "
-                                           "'.', an optional DNS prefix and '/')");
-    if (!core::IsValidLabelValue(value))
+      throw CLI::ValidationError(flag, "\"" + key + "\" is no " + what +
+                                           " key (letters, digits, '-', '_', '.', an optional "
+                                           "DNS prefix and '/')");
+    if (kind == Pairs::kLabels && !core::IsValidLabelValue(value))
       throw CLI::ValidationError(flag, "\"" + value +
                                            "\" is no label value (at most 63 letters, digits, "
                                            "'-', '_' or '.', starting and ending alphanumeric)");
-    if (labels.contains(key))
+    if (pairs.contains(key))
       throw CLI::ValidationError(flag, "the key \"" + key + "\" is given twice");
-    labels[key] = value;
+    pairs[key] = value;
   }
-  return labels;
+  return pairs;
 }
 
 // A CLI11 check for a name given as a flag: an empty one (an unset variable in a script)
@@ -362,12 +365,14 @@ int RunCli(int argc, char** argv) {
     std::cout << raw->body;
   });
 
-  std::string alloc_fleet, session, scheduling_flag;
-  std::vector<std::string> selector_flags;
+  std::string alloc_fleet, session, scheduling_flag, alloc_state, cookie;
+  std::vector<std::string> selector_flags, set_label_flags, set_annotation_flags, players;
+  std::optional<int64_t> min_players_free;
   auto* allocate = app.add_subcommand(
       "allocate",
-      "Allocate a Ready game server (as a matchmaker would). Exits 3 when none is available "
-      "now (HTTP 429: try again later), 1 on other errors");
+      "Allocate a Ready game server, or one already Allocated to join its session (as a "
+      "matchmaker would). Exits 3 when none is available now (HTTP 429: try again later), 1 on "
+      "other errors");
   allocate->add_option("--fleet", alloc_fleet, "Only from this fleet")->check(NotBlank);
   allocate->add_option("--selector,-l", selector_flags,
                        "Label KEY=VALUE the server must have (repeatable; all must match)");
@@ -377,14 +382,42 @@ int RunCli(int argc, char** argv) {
       ->check(NotBlank);
   allocate->add_option("--scheduling", scheduling_flag, "Packed | Distributed | NewestNode")
       ->check(TakenBy(core::ParseAllocationScheduling, "Packed, Distributed or NewestNode"));
+  allocate
+      ->add_option("--state", alloc_state,
+                   "Ready (default: start a session on a free server) | Allocated (join a "
+                   "running session; a repeat of --session finds the same server again)")
+      ->check(CLI::IsMember({"Ready", "Allocated"}));
+  allocate
+      ->add_option("--min-players-free", min_players_free,
+                   "Only a server with room for at least this many more players")
+      ->check(CLI::NonNegativeNumber);
+  allocate->add_option("--set-label", set_label_flags,
+                       "Label KEY=VALUE to put on the server, in the same commit (repeatable)");
+  allocate->add_option("--set-annotation", set_annotation_flags,
+                       "Annotation KEY=VALUE to put on the server, in the same commit "
+                       "(repeatable)");
+  allocate->add_option("--cookie", cookie, "Session cookie handed to the game server");
+  allocate->add_option("--player", players,
+                       "Id of a player who joins at once (repeatable; initialPlayers)");
   allocate->add_option("-o,--output", output, "json");
   allocate->callback([&] {
-    json labels = LabelFlags(selector_flags, "--selector");
+    json labels = KeyValueFlags(selector_flags, "--selector", Pairs::kLabels);
+    json set_labels = KeyValueFlags(set_label_flags, "--set-label", Pairs::kLabels);
+    json set_annotations =
+        KeyValueFlags(set_annotation_flags, "--set-annotation", Pairs::kAnnotations);
     if (!output.empty() && output != "json") throw CLI::ValidationError("--output", "only json");
     json body = json::object();
     if (!alloc_fleet.empty()) body["fleet"] = alloc_fleet;
-    if (!labels.empty()) body["selectors"] = json::array({{{"matchLabels", labels}}});
+    json selector = json::object();
+    if (!labels.empty()) selector["matchLabels"] = labels;
+    if (!alloc_state.empty()) selector["gameServerState"] = alloc_state;
+    if (min_players_free) selector["players"] = {{"minAvailable", *min_players_free}};
+    if (!selector.empty()) body["selectors"] = json::array({selector});
+    if (!set_labels.empty()) body["metadata"]["labels"] = set_labels;
+    if (!set_annotations.empty()) body["metadata"]["annotations"] = set_annotations;
     if (!session.empty()) body["sessionId"] = session;
+    if (!cookie.empty()) body["sessionCookie"] = cookie;
+    if (!players.empty()) body["initialPlayers"] = players;
     if (!scheduling_flag.empty()) body["scheduling"] = scheduling_flag;
     api::HttpResult raw;
     auto out = client.Call(api::http::verb::post, "/v1/allocations", body.dump(), &raw);
@@ -475,7 +508,7 @@ int RunCli(int argc, char** argv) {
                                    "must be NAME=PORT with PORT 1-65535, got \"" + kv + "\"");
       ports.push_back({{"name", kv.substr(0, eq)}, {"port", port}});
     }
-    labels = LabelFlags(reg_labels, "--label");
+    labels = KeyValueFlags(reg_labels, "--label", Pairs::kLabels);
     json spec = {{"external", {{"address", reg_address}, {"ports", ports}, {"sdk", !reg_no_sdk}}}};
     if (!reg_fleet.empty()) spec["fleet"] = reg_fleet;
     json gs = {{"apiVersion", "muster.dev/v1"},

@@ -290,7 +290,9 @@ TEST(Allocation, ARegisteredServerIsAllocatableAndRemovedNotKilledOnScaleDown) {
   EXPECT_GT(gs["status"]["sdkPorts"]["http"].get<int>(), 0) << "it can make SDK calls if it wants";
   const std::vector<std::string> alloc = {"allocate", "--selector", "pool=dev", "-o", "json"};
   auto with_session = alloc;
-  with_session.insert(with_session.end(), {"--session", "dev-s1"});
+  with_session.insert(with_session.end(),
+                      {"--session", "dev-s1", "--set-label", "match=m1", "--set-annotation",
+                       "note=a=b c", "--cookie", "ck", "--player", "p1"});
   ASSERT_EQ(muster.Cli(with_session, &out, &err), 0) << err;
   EXPECT_EQ(json::parse(out)["gameServer"], "dev-box");
   EXPECT_EQ(json::parse(out)["address"], "192.168.7.7");
@@ -300,11 +302,29 @@ TEST(Allocation, ARegisteredServerIsAllocatableAndRemovedNotKilledOnScaleDown) {
   EXPECT_EQ(json::parse(out)["gameServer"], "dev-box");
   EXPECT_NE(err.find("already had this server"), std::string::npos) << err;
   EXPECT_EQ(muster.Cli(alloc, &out, &err), 3) << err;
+  // What the allocation put on the server went with it, in the same commit.
+  json allocated = muster.Call("GET", "/v1/gameservers/dev-box");
+  EXPECT_EQ(allocated["metadata"]["labels"]["match"], "m1");
+  EXPECT_EQ(allocated["metadata"]["annotations"]["note"], "a=b c");
+  EXPECT_EQ(allocated["status"]["allocation"]["sessionCookie"], "ck");
+  EXPECT_EQ(allocated["status"]["allocation"]["initialPlayers"], json::array({"p1"}));
+  // Joining the running session, found by the label it was given; a Ready one is refused.
+  EXPECT_EQ(muster.Cli({"allocate", "--state", "Ready", "-l", "match=m1"}, &out, &err), 3) << err;
+  ASSERT_EQ(muster.Cli({"allocate", "--state", "Allocated", "-l", "match=m1", "--session", "dev-s2",
+                        "-o", "json"},
+                       &out, &err),
+            0)
+      << err;
+  EXPECT_EQ(json::parse(out)["gameServer"], "dev-box");
+  EXPECT_EQ(muster.Call("GET", "/v1/gameservers/dev-box")["status"]["allocation"]["joinedSessions"],
+            json::array({"dev-s2"}));
 
   // Registered into a full fleet, it takes the place of a server Muster started; when the
   // fleet scales to 0 it is removed, and nothing is signalled.
   int status = 0;
-  muster.Call("POST", "/v1/fleets", EchoFleet("hybrid", 1), &status);
+  json hybrid = EchoFleet("hybrid", 1);
+  hybrid["spec"]["template"]["metadata"]["annotations"] = {{"team", "net"}};
+  muster.Call("POST", "/v1/fleets", hybrid, &status);
   ASSERT_EQ(status, 201);
   ASSERT_TRUE(PollUntil([&] { return muster.InState("hybrid", "Ready").size() == 1; }, 15s));
   muster.Call("POST", "/v1/gameservers",
@@ -321,6 +341,7 @@ TEST(Allocation, ARegisteredServerIsAllocatableAndRemovedNotKilledOnScaleDown) {
   EXPECT_EQ(member["metadata"]["labels"]["game"], "echo");
   EXPECT_EQ(member["metadata"]["labels"]["owner"], "alice") << "its own labels stay";
   EXPECT_EQ(member["metadata"]["labels"]["agones.dev/fleet"], "hybrid");
+  EXPECT_EQ(member["metadata"]["annotations"]["team"], "net") << "and its annotations";
   auto again = muster.Raw("POST", "/v1/gameservers",
                           ExternalServer("dev-box-2", 7778, {{"owner", "alice"}}, "hybrid").dump());
   EXPECT_EQ(again.status, 200) << again.body;
