@@ -130,6 +130,38 @@ void DecodeActions(FieldReader& r, core::AllocationRequest& req) {
   });
 }
 
+// `priorities`: each {type: Counter|List, key, order: Ascending|Descending}. The native
+// door wants `type` and takes names only; Agones' gateway also takes the enums' numbers
+// (Counter 0, List 1; Ascending 0, Descending 1) and defaults an absent one to 0.
+void DecodePriorities(FieldReader& parent, core::AllocationRequest& req, bool agones,
+                      std::vector<FieldError>& errors) {
+  using P = core::AllocationPriority;
+  parent.Array("priorities", [&](const json& j, const std::string& path) {
+    FieldReader r(&j, path, &errors, /*exact_strings=*/true);
+    if (agones) r.DiscardUnknown();
+    P p;
+    // One of two names (or, from Agones, their numbers 0 and 1): true for the second.
+    auto either = [&](const char* key, const char* first, const char* second, bool required) {
+      const json* v = r.Raw(key);
+      if (!v) {
+        if (required) r.Error(r.PathOf(key), std::string("required: ") + first + " or " + second);
+        return false;
+      }
+      if (*v == first || (agones && *v == 0)) return false;
+      if (*v == second || (agones && *v == 1)) return true;
+      r.Error(r.PathOf(key),
+              std::string("must be ") + first + " or " + second + ", got " + v->dump());
+      return false;
+    };
+    p.type = either("type", "Counter", "List", !agones) ? P::Type::kList : P::Type::kCounter;
+    p.key = r.String("key").value_or("");
+    p.order = either("order", "Ascending", "Descending", false) ? P::Order::kDescending
+                                                                : P::Order::kAscending;
+    r.RejectUnknown();
+    req.priorities.push_back(std::move(p));
+  });
+}
+
 core::StatusOr<core::AllocationRequest> Finish(core::AllocationRequest req,
                                                std::vector<FieldError> errors) {
   if (!errors.empty()) return core::Status::Invalid(std::move(errors));
@@ -179,6 +211,7 @@ core::StatusOr<core::AllocationRequest> DecodeAllocationRequest(const json& body
   req.session_cookie = r.String("sessionCookie").value_or("");
   req.initial_players = r.Strings("initialPlayers").value_or(std::vector<std::string>{});
   DecodeActions(r, req);
+  DecodePriorities(r, req, false, errors);
   r.RejectUnknown();
   return Finish(std::move(req), std::move(errors));
 }
@@ -205,8 +238,8 @@ core::StatusOr<core::AllocationRequest> DecodeAgonesAllocation(const json& body)
   core::AllocationRequest req;
   r.Ignore("namespace");            // one namespace in embedded mode
   r.Ignore("multiClusterSetting");  // one cluster
-  r.Ignore("priorities");           // a tie-break among servers the selectors allow
   DecodeActions(r, req);
+  DecodePriorities(r, req, true, errors);
   r.Array("gameServerSelectors", [&](const json& s, const std::string& path) {
     req.selectors.push_back(DecodeSelector(s, path, true, errors));
   });

@@ -104,6 +104,10 @@ std::vector<FieldError> Validate(const AllocationRequest& req) {
         out.push_back({at, "minAvailable must not exceed maxAvailable"});
     }
   }
+  for (size_t i = 0; i < req.priorities.size(); ++i)
+    if (req.priorities[i].key.empty())
+      out.push_back({"priorities[" + std::to_string(i) + "].key",
+                     "required: the counter or list to order by"});
   for (const auto& [k, v] : req.labels) {
     if (!IsQualifiedName(k))
       out.push_back({"metadata.labels", "invalid label key \"" + k + "\""});
@@ -221,6 +225,57 @@ std::vector<std::string> AllocationIndex::OrderNodes(const std::set<std::string>
   return out;
 }
 
+int AllocationIndex::ComparePriorities(const std::vector<AllocationPriority>& priorities,
+                                       const Entry& a, const Entry& b) {
+  // The room left, or nullopt when the server has no such counter or list.
+  auto room = [](const AllocationPriority& p, const Entry& e) -> std::optional<int64_t> {
+    if (p.type == AllocationPriority::Type::kCounter) {
+      auto it = e.counters.find(p.key);
+      if (it == e.counters.end()) return std::nullopt;
+      return it->second.capacity - it->second.count;
+    }
+    auto it = e.lists.find(p.key);
+    if (it == e.lists.end()) return std::nullopt;
+    return it->second.capacity - static_cast<int64_t>(it->second.values.size());
+  };
+  for (const AllocationPriority& p : priorities) {
+    const auto ra = room(p, a), rb = room(p, b);
+    if (!ra && !rb) continue;
+    if (!ra || !rb) return ra ? -1 : 1;  // one without it: last, either order
+    if (*ra == *rb) continue;
+    const bool a_first = p.order == AllocationPriority::Order::kAscending ? *ra < *rb : *ra > *rb;
+    return a_first ? -1 : 1;
+  }
+  return 0;
+}
+
+std::optional<std::string> AllocationIndex::SelectByPriorities(
+    const AllocationRequest& req, const GameServerSelector& sel,
+    const std::vector<const LabelClass*>& matching, const std::vector<std::string>& nodes) const {
+  const bool across_nodes = req.scheduling == AllocationScheduling::kDistributed;
+  const std::string* best = nullptr;
+  const Entry* best_entry = nullptr;
+  for (const std::string& node : nodes) {
+    for (const LabelClass* cls : matching) {
+      auto b = cls->buckets.find({sel.state, node});
+      if (b == cls->buckets.end()) continue;
+      for (const std::string& name : b->second) {
+        const Entry& e = entries_.at(name);
+        if (!Fits(sel, e)) continue;
+        // Ties: an earlier node (it is already best), then the smaller name.
+        const int c = best ? ComparePriorities(req.priorities, e, *best_entry) : -1;
+        if (c < 0 || (c == 0 && best_entry->node == node && name < *best)) {
+          best = &name;
+          best_entry = &e;
+        }
+      }
+    }
+    if (best && !across_nodes) break;  // Packed, NewestNode: the first node with one
+  }
+  if (!best) return std::nullopt;
+  return *best;
+}
+
 bool AllocationIndex::Fits(const GameServerSelector& sel, const Entry& e) {
   if (!PlayersFit(sel.players, e.players_available)) return false;
   auto within = [](int64_t v, int64_t min, int64_t max) {
@@ -269,7 +324,12 @@ std::optional<std::string> AllocationIndex::Select(const AllocationRequest& req)
       if (any) matching.push_back(&cls);
     }
     if (matching.empty()) continue;
-    for (const std::string& node : OrderNodes(nodes, scheduling)) {
+    const std::vector<std::string> ordered = OrderNodes(nodes, scheduling);
+    if (!req.priorities.empty()) {
+      if (auto best = SelectByPriorities(req, sel, matching, ordered)) return best;
+      continue;
+    }
+    for (const std::string& node : ordered) {
       std::optional<std::string> best;
       for (const LabelClass* cls : matching) {
         auto b = cls->buckets.find({sel.state, node});

@@ -76,6 +76,19 @@ struct ListAction {
   bool operator==(const ListAction&) const = default;
 };
 
+// An order among the servers the selectors allow, by the room left in one counter
+// (capacity - count) or list (capacity - values), as Agones' `priorities`: Ascending
+// prefers the least room (fills servers up), Descending the most. A server without that
+// counter or list comes after every server with it. Priorities are compared in order;
+// the first that tells two servers apart decides.
+struct AllocationPriority {
+  enum class Type { kCounter, kList };
+  enum class Order { kAscending, kDescending };
+  Type type = Type::kCounter;
+  std::string key;
+  Order order = Order::kAscending;
+};
+
 struct AllocationRequest {
   std::string fleet;                          // "" = any fleet (and standalone servers)
   std::string build_id;                       // Thundernetes: the fleet with this spec.buildID
@@ -88,6 +101,10 @@ struct AllocationRequest {
   std::vector<std::string> initial_players;
   std::map<std::string, CounterAction> counter_actions;  // by counter name
   std::map<std::string, ListAction> list_actions;        // by list name
+  // Packed and NewestNode: the order among the allowed servers on the node chosen; the
+  // nodes keep their order. Distributed: the order among all allowed servers, the
+  // least loaded node breaking ties. Name breaks every remaining tie.
+  std::vector<AllocationPriority> priorities;
 };
 
 // Applies `req`'s counter and list actions to the server being allocated, each as far as
@@ -129,6 +146,9 @@ class AllocationIndex {
     Lists lists;
   };
   static bool Fits(const GameServerSelector& sel, const Entry& e);
+  // <0 when `a` comes before `b` by `priorities`, >0 after, 0 when they do not decide.
+  static int ComparePriorities(const std::vector<AllocationPriority>& priorities, const Entry& a,
+                               const Entry& b);
   struct NodeLoad {
     int ready = 0;
     int allocated = 0;
@@ -141,6 +161,11 @@ class AllocationIndex {
     std::map<std::pair<GameServerState, std::string>, std::set<std::string>> buckets;
   };
 
+  // Select with priorities: every allowed server on a node is looked at.
+  std::optional<std::string> SelectByPriorities(const AllocationRequest& req,
+                                                const GameServerSelector& sel,
+                                                const std::vector<const LabelClass*>& matching,
+                                                const std::vector<std::string>& nodes) const;
   int ClassFor(const std::string& fleet, const Labels& labels);
   // Takes `name` out of its bucket and the node counts; releases its class when that
   // empties. True if the class was released.

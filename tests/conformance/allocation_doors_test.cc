@@ -1,6 +1,8 @@
 // The Agones allocator REST door and the Thundernetes door, request and response
 // JSON checked field by field against the shapes in ../shared/reference/.
 #include <fstream>
+#include <map>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
@@ -200,6 +202,64 @@ TEST_F(Doors, NativeAllocationAppliesCounterAndListActions) {
       "GET", "/v1/gameservers/" + json::parse(res.body)["gameServer"].get<std::string>());
   EXPECT_EQ(gs["status"]["counters"]["rooms"]["count"], 0);
   EXPECT_EQ(gs["status"]["lists"]["maps"]["values"], json::array({"dust", "nuke"}));
+}
+
+// `priorities` order the servers the selectors allow by the room left in a counter or
+// list: Ascending fills the fullest first, Descending the emptiest. Agones' door also
+// takes the enums' numbers.
+TEST_F(Doors, PrioritiesPickByTheRoomLeftInBothDoors) {
+  // Three sessions leave rooms (count 1 of 10) with room 5, 1 and 10, on servers
+  // allocated in name order: neither order by room is the order by name.
+  std::map<int, std::string> by_room;
+  for (const auto& [action, amount, room] : std::vector<std::tuple<std::string, int, int>>{
+           {"Increment", 4, 5}, {"Increment", 8, 1}, {"Decrement", 1, 10}}) {
+    json actions = {{"fleet", "door"},
+                    {"counters", {{"rooms", {{"action", action}, {"amount", amount}}}}}};
+    auto res = Post("/v1/allocations", actions);
+    ASSERT_EQ(res.status, 201) << res.body;
+    by_room[room] = json::parse(res.body)["gameServer"];
+  }
+  auto native = [&](const json& priority) {
+    return Post("/v1/allocations", {{"fleet", "door"},
+                                    {"selectors", {{{"gameServerState", "Allocated"}}}},
+                                    {"priorities", {priority}}});
+  };
+  auto res = native({{"type", "Counter"}, {"key", "rooms"}, {"order", "Ascending"}});
+  ASSERT_EQ(res.status, 201) << res.body;
+  EXPECT_EQ(json::parse(res.body)["gameServer"], by_room[1]);
+  res = native({{"type", "Counter"}, {"key", "rooms"}, {"order", "Descending"}});
+  ASSERT_EQ(res.status, 201) << res.body;
+  EXPECT_EQ(json::parse(res.body)["gameServer"], by_room[10]);
+
+  auto agones = [&](const json& priority) {
+    return Post("/gameserverallocation",
+                {{"gameServerSelectors",
+                  {{{"matchLabels", {{"agones.dev/fleet", "door"}}}, {"gameServerState", 1}}}},
+                 {"priorities", {priority}}});
+  };
+  res = agones({{"key", "rooms"}});  // type Counter and order Ascending: the enums' zeros
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(json::parse(res.body)["gameServerName"], by_room[1]);
+  res = agones({{"type", 0}, {"key", "rooms"}, {"order", "Descending"}});
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(json::parse(res.body)["gameServerName"], by_room[10]);
+
+  // Malformed: 400 naming the field, nothing allocated.
+  const json before = muster_.InState("door", "Allocated");
+  for (const auto& [bad, field] : std::vector<std::pair<json, std::string>>{
+           {{{"key", "rooms"}}, "priorities[0].type"},
+           {{{"type", "Counter"}, {"key", "rooms"}, {"order", "Up"}}, "priorities[0].order"},
+           {{{"type", "Gauge"}, {"key", "rooms"}}, "priorities[0].type"},
+           {{{"type", "List"}}, "priorities[0].key"},
+       }) {
+    auto refused = native(bad);
+    EXPECT_EQ(refused.status, 400) << refused.body;
+    EXPECT_EQ(json::parse(refused.body)["field"], field) << refused.body;
+  }
+  auto refused = agones({{"type", 2}, {"key", "rooms"}});
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_EQ(json::parse(refused.body)["field"], "priorities[0].type") << refused.body;
+  EXPECT_EQ(muster_.InState("door", "Allocated"), before) << "no session joined any server";
 }
 
 // Thundernetes reads its request with Go's encoding/json: field names match ignoring

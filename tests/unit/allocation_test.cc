@@ -197,6 +197,65 @@ TEST_F(Scheduling, NodeLoadsFollowUpdates) {
   EXPECT_EQ(idx_.Select(Want({}, AllocationScheduling::kDistributed)), "fresh-r");
 }
 
+AllocationPriority By(AllocationPriority::Type type, const std::string& key,
+                      AllocationPriority::Order order) {
+  return AllocationPriority{type, key, order};
+}
+
+// Two nodes: "busy" holds 3 Allocated servers and Ready b0 (no counter), b1 (room 3 in
+// "rooms"), b2 (room 1); "quiet" holds Ready q1 (room 0) and q2 (room 10).
+TEST(AllocationIndex, PrioritiesOrderTheServersTheSelectorsAllow) {
+  using T = AllocationPriority::Type;
+  using O = AllocationPriority::Order;
+  AllocationIndex idx;
+  for (int i = 0; i < 3; ++i)
+    idx.Update(Server("busy-a" + std::to_string(i), "busy", S::kAllocated));
+  auto with_room = [](std::string name, std::string node, int64_t count, int64_t capacity) {
+    GameServer gs = Server(std::move(name), std::move(node), S::kReady);
+    gs.status.counters["rooms"] = {count, capacity};
+    return gs;
+  };
+  idx.Update(Server("b0", "busy", S::kReady));
+  idx.Update(with_room("b1", "busy", 1, 4));
+  idx.Update(with_room("b2", "busy", 3, 4));
+  idx.Update(with_room("q1", "quiet", 4, 4));
+  idx.Update(with_room("q2", "quiet", 0, 10));
+  auto want = [](AllocationScheduling s, std::vector<AllocationPriority> p) {
+    AllocationRequest r = Want({}, s);
+    r.priorities = std::move(p);
+    return r;
+  };
+  const auto packed = AllocationScheduling::kPacked;
+  const auto spread = AllocationScheduling::kDistributed;
+  EXPECT_EQ(idx.Select(want(packed, {})), "b0") << "without priorities: by name";
+  // Packed keeps its node order; priorities order the servers on the node it picks.
+  EXPECT_EQ(idx.Select(want(packed, {By(T::kCounter, "rooms", O::kAscending)})), "b2")
+      << "the least room first, and a server without the counter last";
+  EXPECT_EQ(idx.Select(want(packed, {By(T::kCounter, "rooms", O::kDescending)})), "b1");
+  // Distributed orders every allowed server; the least loaded node breaks ties.
+  EXPECT_EQ(idx.Select(want(spread, {By(T::kCounter, "rooms", O::kAscending)})), "q1");
+  EXPECT_EQ(idx.Select(want(spread, {By(T::kCounter, "rooms", O::kDescending)})), "q2");
+  EXPECT_EQ(idx.Select(want(spread, {By(T::kCounter, "nobody-has-it", O::kAscending)})), "q1")
+      << "a priority that tells none apart leaves the node order, then the name";
+
+  // Equal on the first priority, the second decides; equal on all, the name does.
+  AllocationIndex one_node;
+  GameServer x1 = with_room("x1", "n", 1, 2), x2 = with_room("x2", "n", 1, 2);
+  x1.status.lists["slots"] = {5, {"a", "b", "c"}};  // room 2
+  x2.status.lists["slots"] = {5, {}};               // room 5
+  one_node.Update(x1);
+  one_node.Update(x2);
+  const auto rooms = By(T::kCounter, "rooms", O::kAscending);
+  EXPECT_EQ(one_node.Select(want(packed, {rooms, By(T::kList, "slots", O::kDescending)})), "x2");
+  EXPECT_EQ(one_node.Select(want(packed, {rooms, By(T::kList, "slots", O::kAscending)})), "x1");
+  EXPECT_EQ(one_node.Select(want(packed, {rooms})), "x1");
+
+  AllocationRequest nameless = want(packed, {By(T::kList, "", O::kAscending)});
+  auto problems = Validate(nameless);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].field, "priorities[0].key");
+}
+
 TEST(AllocationIndex, FleetRestrictionAndLabelClasses) {
   AllocationIndex idx;
   for (int i = 0; i < 100; ++i) {
