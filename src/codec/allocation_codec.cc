@@ -243,18 +243,15 @@ core::StatusOr<core::AllocationRequest> DecodeAgonesAllocation(const json& body)
   r.Array("gameServerSelectors", [&](const json& s, const std::string& path) {
     req.selectors.push_back(DecodeSelector(s, path, true, errors));
   });
-  if (req.selectors
-          .empty()) {  // the deprecated form: preferred (each within required), then required
-    std::optional<core::GameServerSelector> required;
-    if (const json* rq = r.Raw("requiredGameServerSelector"))
-      required = DecodeSelector(*rq, "requiredGameServerSelector", true, errors);
+  if (req.selectors.empty()) {
+    // The deprecated form, as Agones converts it: the preferred selectors in order, then
+    // the required one. A preferred selector stands alone: when one matches, the required
+    // one is not considered (Agones' GameServerAllocation reference says so).
     r.Array("preferredGameServerSelectors", [&](const json& s, const std::string& path) {
-      core::GameServerSelector pref = DecodeSelector(s, path, true, errors);
-      if (required)
-        for (const auto& [k, v] : required->match_labels) pref.match_labels.emplace(k, v);
-      req.selectors.push_back(std::move(pref));
+      req.selectors.push_back(DecodeSelector(s, path, true, errors));
     });
-    if (required) req.selectors.push_back(*required);
+    if (const json* rq = r.Raw("requiredGameServerSelector"))
+      req.selectors.push_back(DecodeSelector(*rq, "requiredGameServerSelector", true, errors));
   } else {
     r.Ignore("requiredGameServerSelector");
     r.Ignore("preferredGameServerSelectors");

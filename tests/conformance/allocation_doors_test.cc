@@ -94,6 +94,14 @@ TEST_F(Doors, AgonesDeprecatedSelectorsSchedulingNumbersAnd429) {
     "scheduling": 1, "metaPatch": {"labels": {"old": "style"}}})"));
   ASSERT_EQ(res.status, 200) << res.body;
   EXPECT_EQ(json::parse(res.body)["metadata"]["labels"]["old"], "style");
+  // A preferred selector stands alone, as in Agones: it need not match the required one.
+  // (It joins the session just made, so every Ready server is left for what follows.)
+  auto preferred = Post("/gameserverallocation", json::parse(R"({
+    "requiredGameServerSelector": {"matchLabels": {"game": "nope"}},
+    "preferredGameServerSelectors": [{"matchLabels": {"agones.dev/fleet": "door"},
+                                      "gameServerState": "ALLOCATED"}]})"));
+  ASSERT_EQ(preferred.status, 200) << preferred.body;
+  EXPECT_EQ(json::parse(preferred.body)["gameServerName"], json::parse(res.body)["gameServerName"]);
   // As Agones' gateway: unknown fields are dropped (a client built for a newer Agones
   // still allocates), and null is "not set" (what Go's encoder writes for an unset
   // message), empty maps and lists too.
