@@ -385,7 +385,8 @@ int RunCli(int argc, char** argv) {
   allocate
       ->add_option("--state", alloc_state,
                    "Ready (default: start a session on a free server) | Allocated (join a "
-                   "running session; a repeat of --session finds the same server again)")
+                   "running session; --session then names this join, and a repeat of it finds "
+                   "the same server again)")
       ->check(CLI::IsMember({"Ready", "Allocated"}));
   allocate
       ->add_option("--min-players-free", min_players_free,
@@ -396,9 +397,13 @@ int RunCli(int argc, char** argv) {
   allocate->add_option("--set-annotation", set_annotation_flags,
                        "Annotation KEY=VALUE to put on the server, in the same commit "
                        "(repeatable)");
-  allocate->add_option("--cookie", cookie, "Session cookie handed to the game server");
-  allocate->add_option("--player", players,
-                       "Id of a player who joins at once (repeatable; initialPlayers)");
+  allocate->add_option("--cookie", cookie,
+                       "Session cookie handed to the game server (a fresh session only)");
+  allocate
+      ->add_option("--player", players,
+                   "Id of a player who joins at once (repeatable; initialPlayers; a fresh "
+                   "session only)")
+      ->check(NotBlank);
   allocate->add_option("-o,--output", output, "json");
   allocate->callback([&] {
     json labels = KeyValueFlags(selector_flags, "--selector", Pairs::kLabels);
@@ -406,6 +411,14 @@ int RunCli(int argc, char** argv) {
     json set_annotations =
         KeyValueFlags(set_annotation_flags, "--set-annotation", Pairs::kAnnotations);
     if (!output.empty() && output != "json") throw CLI::ValidationError("--output", "only json");
+    // A join keeps the running session's cookie and players: these would be dropped.
+    if (alloc_state == "Allocated")
+      for (const auto& [flag, given] :
+           {std::pair{"--cookie", !cookie.empty()}, std::pair{"--player", !players.empty()}})
+        if (given)
+          throw CLI::ValidationError(flag,
+                                     "only a fresh session takes one; --state Allocated joins "
+                                     "a running session, which keeps its own");
     json body = json::object();
     if (!alloc_fleet.empty()) body["fleet"] = alloc_fleet;
     json selector = json::object();

@@ -202,26 +202,30 @@ void AllocationIndex::SetNodeCreated(const std::string& node, TimeMs created_ms)
   nodes_[node].created_ms = created_ms;
 }
 
-std::vector<std::string> AllocationIndex::OrderNodes(const std::set<std::string>& nodes,
-                                                     AllocationScheduling s) const {
-  std::vector<std::string> out(nodes.begin(), nodes.end());
+bool AllocationIndex::NodeBefore(const std::string& a, const std::string& b,
+                                 AllocationScheduling s) const {
   auto load = [this](const std::string& n) {
     auto it = nodes_.find(n);
     return it == nodes_.end() ? NodeLoad{} : it->second;
   };
-  std::stable_sort(out.begin(), out.end(), [&](const std::string& a, const std::string& b) {
-    NodeLoad la = load(a), lb = load(b);
-    switch (s) {
-      case AllocationScheduling::kPacked:  // fill the busiest node first, so others empty out
-        if (la.allocated != lb.allocated) return la.allocated > lb.allocated;
-        return la.ready > lb.ready;
-      case AllocationScheduling::kDistributed:  // spread sessions: least loaded first
-        if (la.allocated != lb.allocated) return la.allocated < lb.allocated;
-        return la.ready > lb.ready;
-      case AllocationScheduling::kNewestNode: return la.created_ms > lb.created_ms;
-    }
-    return false;
-  });
+  const NodeLoad la = load(a), lb = load(b);
+  switch (s) {
+    case AllocationScheduling::kPacked:  // fill the busiest node first, so others empty out
+      if (la.allocated != lb.allocated) return la.allocated > lb.allocated;
+      return la.ready > lb.ready;
+    case AllocationScheduling::kDistributed:  // spread sessions: least loaded first
+      if (la.allocated != lb.allocated) return la.allocated < lb.allocated;
+      return la.ready > lb.ready;
+    case AllocationScheduling::kNewestNode: return la.created_ms > lb.created_ms;
+  }
+  return false;
+}
+
+std::vector<std::string> AllocationIndex::OrderNodes(const std::set<std::string>& nodes,
+                                                     AllocationScheduling s) const {
+  std::vector<std::string> out(nodes.begin(), nodes.end());
+  std::stable_sort(out.begin(), out.end(),
+                   [&](const std::string& a, const std::string& b) { return NodeBefore(a, b, s); });
   return out;
 }
 
@@ -250,30 +254,35 @@ int AllocationIndex::ComparePriorities(const std::vector<AllocationPriority>& pr
 }
 
 std::optional<std::string> AllocationIndex::SelectByPriorities(
-    const AllocationRequest& req, const GameServerSelector& sel,
+    const AllocationRequest& req, AllocationScheduling scheduling, const GameServerSelector& sel,
     const std::vector<const LabelClass*>& matching, const std::vector<std::string>& nodes) const {
-  const bool across_nodes = req.scheduling == AllocationScheduling::kDistributed;
-  const std::string* best = nullptr;
-  const Entry* best_entry = nullptr;
-  for (const std::string& node : nodes) {
+  struct Best {
+    const std::string* name;
+    const Entry* entry;
+    int rank;  // of its node: nodes the strategy cannot tell apart share one
+  };
+  std::optional<Best> best;
+  int rank = 0;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (i > 0 && NodeBefore(nodes[i - 1], nodes[i], scheduling)) {
+      // Packed, NewestNode: the servers of the first rank of nodes with one, as one set.
+      if (best && scheduling != AllocationScheduling::kDistributed) break;
+      ++rank;
+    }
     for (const LabelClass* cls : matching) {
-      auto b = cls->buckets.find({sel.state, node});
+      auto b = cls->buckets.find({sel.state, nodes[i]});
       if (b == cls->buckets.end()) continue;
       for (const std::string& name : b->second) {
         const Entry& e = entries_.at(name);
         if (!Fits(sel, e)) continue;
-        // Ties: an earlier node (it is already best), then the smaller name.
-        const int c = best ? ComparePriorities(req.priorities, e, *best_entry) : -1;
-        if (c < 0 || (c == 0 && best_entry->node == node && name < *best)) {
-          best = &name;
-          best_entry = &e;
-        }
+        int c = best ? ComparePriorities(req.priorities, e, *best->entry) : -1;
+        if (c == 0) c = rank != best->rank ? rank - best->rank : name.compare(*best->name);
+        if (c < 0) best = Best{&name, &e, rank};
       }
     }
-    if (best && !across_nodes) break;  // Packed, NewestNode: the first node with one
   }
   if (!best) return std::nullopt;
-  return *best;
+  return *best->name;
 }
 
 bool AllocationIndex::Fits(const GameServerSelector& sel, const Entry& e) {
@@ -326,7 +335,7 @@ std::optional<std::string> AllocationIndex::Select(const AllocationRequest& req)
     if (matching.empty()) continue;
     const std::vector<std::string> ordered = OrderNodes(nodes, scheduling);
     if (!req.priorities.empty()) {
-      if (auto best = SelectByPriorities(req, sel, matching, ordered)) return best;
+      if (auto best = SelectByPriorities(req, scheduling, sel, matching, ordered)) return best;
       continue;
     }
     for (const std::string& node : ordered) {

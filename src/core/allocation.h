@@ -101,9 +101,10 @@ struct AllocationRequest {
   std::vector<std::string> initial_players;
   std::map<std::string, CounterAction> counter_actions;  // by counter name
   std::map<std::string, ListAction> list_actions;        // by list name
-  // Packed and NewestNode: the order among the allowed servers on the node chosen; the
-  // nodes keep their order. Distributed: the order among all allowed servers, the
-  // least loaded node breaking ties. Name breaks every remaining tie.
+  // Packed and NewestNode: the order among the allowed servers on the first nodes with
+  // one that the strategy ranks equal; the nodes keep their order. Distributed: the order
+  // among all allowed servers, the least loaded node breaking ties. Name breaks every
+  // remaining tie.
   std::vector<AllocationPriority> priorities;
 };
 
@@ -161,8 +162,10 @@ class AllocationIndex {
     std::map<std::pair<GameServerState, std::string>, std::set<std::string>> buckets;
   };
 
-  // Select with priorities: every allowed server on a node is looked at.
+  // Select with priorities: every allowed server on the first rank of nodes with one
+  // (Packed, NewestNode) or on every node (Distributed) is looked at.
   std::optional<std::string> SelectByPriorities(const AllocationRequest& req,
+                                                AllocationScheduling scheduling,
                                                 const GameServerSelector& sel,
                                                 const std::vector<const LabelClass*>& matching,
                                                 const std::vector<std::string>& nodes) const;
@@ -170,6 +173,8 @@ class AllocationIndex {
   // Takes `name` out of its bucket and the node counts; releases its class when that
   // empties. True if the class was released.
   bool Unbucket(const std::string& name, const Entry& e);
+  // True if strategy `s` takes node `a` before node `b`; neither: the same rank.
+  bool NodeBefore(const std::string& a, const std::string& b, AllocationScheduling s) const;
   std::vector<std::string> OrderNodes(const std::set<std::string>& nodes,
                                       AllocationScheduling s) const;
   void Count(const Entry& e, int delta);

@@ -216,28 +216,41 @@ TEST_F(Doors, NativeAllocationAppliesCounterAndListActions) {
 // list: Ascending fills the fullest first, Descending the emptiest. Agones' door also
 // takes the enums' numbers.
 TEST_F(Doors, PrioritiesPickByTheRoomLeftInBothDoors) {
-  // Three sessions leave rooms (count 1 of 10) with room 5, 1 and 10, on servers
-  // allocated in name order: neither order by room is the order by name.
-  std::map<int, std::string> by_room;
-  for (const auto& [action, amount, room] : std::vector<std::tuple<std::string, int, int>>{
-           {"Increment", 4, 5}, {"Increment", 8, 1}, {"Decrement", 1, 10}}) {
+  // Three sessions, on servers allocated in name order, leave room (capacity - count, or
+  // capacity - values) as below: no order by room is the order by name.
+  //   server  rooms (count 1 of 10)  maps (1 value of 5)
+  //   s[0]    5                      2
+  //   s[1]    1                      4
+  //   s[2]    10                     1
+  std::vector<std::string> s;
+  for (const auto& [action, amount, maps] :
+       std::vector<std::tuple<std::string, int, std::vector<std::string>>>{
+           {"Increment", 4, {"a", "b"}}, {"Increment", 8, {}}, {"Decrement", 1, {"a", "b", "c"}}}) {
     json actions = {{"fleet", "door"},
-                    {"counters", {{"rooms", {{"action", action}, {"amount", amount}}}}}};
+                    {"counters", {{"rooms", {{"action", action}, {"amount", amount}}}}},
+                    {"lists", {{"maps", {{"addValues", maps}}}}}};
     auto res = Post("/v1/allocations", actions);
     ASSERT_EQ(res.status, 201) << res.body;
-    by_room[room] = json::parse(res.body)["gameServer"];
+    s.push_back(json::parse(res.body)["gameServer"]);
   }
   auto native = [&](const json& priority) {
     return Post("/v1/allocations", {{"fleet", "door"},
                                     {"selectors", {{{"gameServerState", "Allocated"}}}},
                                     {"priorities", {priority}}});
   };
-  auto res = native({{"type", "Counter"}, {"key", "rooms"}, {"order", "Ascending"}});
-  ASSERT_EQ(res.status, 201) << res.body;
-  EXPECT_EQ(json::parse(res.body)["gameServer"], by_room[1]);
-  res = native({{"type", "Counter"}, {"key", "rooms"}, {"order", "Descending"}});
-  ASSERT_EQ(res.status, 201) << res.body;
-  EXPECT_EQ(json::parse(res.body)["gameServer"], by_room[10]);
+  auto picked = [](const api::HttpResult& res, const char* field) {
+    EXPECT_TRUE(res.status == 200 || res.status == 201) << res.body;
+    return json::parse(res.body).value(field, std::string());
+  };
+  EXPECT_EQ(
+      picked(native({{"type", "Counter"}, {"key", "rooms"}, {"order", "Ascending"}}), "gameServer"),
+      s[1]);
+  EXPECT_EQ(picked(native({{"type", "Counter"}, {"key", "rooms"}, {"order", "Descending"}}),
+                   "gameServer"),
+            s[2]);
+  EXPECT_EQ(
+      picked(native({{"type", "List"}, {"key", "maps"}, {"order", "Descending"}}), "gameServer"),
+      s[1]);
 
   auto agones = [&](const json& priority) {
     return Post("/gameserverallocation",
@@ -245,17 +258,20 @@ TEST_F(Doors, PrioritiesPickByTheRoomLeftInBothDoors) {
                   {{{"matchLabels", {{"agones.dev/fleet", "door"}}}, {"gameServerState", 1}}}},
                  {"priorities", {priority}}});
   };
-  res = agones({{"key", "rooms"}});  // type Counter and order Ascending: the enums' zeros
-  ASSERT_EQ(res.status, 200) << res.body;
-  EXPECT_EQ(json::parse(res.body)["gameServerName"], by_room[1]);
-  res = agones({{"type", 0}, {"key", "rooms"}, {"order", "Descending"}});
-  ASSERT_EQ(res.status, 200) << res.body;
-  EXPECT_EQ(json::parse(res.body)["gameServerName"], by_room[10]);
+  // type Counter and order Ascending: the enums' zeros, also when left out.
+  EXPECT_EQ(picked(agones({{"key", "rooms"}}), "gameServerName"), s[1]);
+  EXPECT_EQ(picked(agones({{"type", 0}, {"key", "rooms"}, {"order", 1}}), "gameServerName"), s[2]);
+  EXPECT_EQ(
+      picked(agones({{"type", 1}, {"key", "maps"}, {"order", "Ascending"}}), "gameServerName"),
+      s[2]);
+  EXPECT_EQ(picked(agones({{"type", "List"}, {"key", "maps"}, {"order", 1}}), "gameServerName"),
+            s[1]);
 
   // Malformed: 400 naming the field, nothing allocated.
   const json before = muster_.InState("door", "Allocated");
   for (const auto& [bad, field] : std::vector<std::pair<json, std::string>>{
            {{{"key", "rooms"}}, "priorities[0].type"},
+           {{{"type", 0}, {"key", "rooms"}}, "priorities[0].type"},  // names only, natively
            {{{"type", "Counter"}, {"key", "rooms"}, {"order", "Up"}}, "priorities[0].order"},
            {{{"type", "Gauge"}, {"key", "rooms"}}, "priorities[0].type"},
            {{{"type", "List"}}, "priorities[0].key"},

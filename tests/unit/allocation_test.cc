@@ -203,7 +203,7 @@ AllocationPriority By(AllocationPriority::Type type, const std::string& key,
 }
 
 // Two nodes: "busy" holds 3 Allocated servers and Ready b0 (no counter), b1 (room 3 in
-// "rooms"), b2 (room 1); "quiet" holds Ready q1 (room 0) and q2 (room 10).
+// "rooms"), b2 (room 1), b9 (room 40); "quiet" holds Ready q1 (room 0) and q2 (room 10).
 TEST(AllocationIndex, PrioritiesOrderTheServersTheSelectorsAllow) {
   using T = AllocationPriority::Type;
   using O = AllocationPriority::Order;
@@ -218,6 +218,7 @@ TEST(AllocationIndex, PrioritiesOrderTheServersTheSelectorsAllow) {
   idx.Update(Server("b0", "busy", S::kReady));
   idx.Update(with_room("b1", "busy", 1, 4));
   idx.Update(with_room("b2", "busy", 3, 4));
+  idx.Update(with_room("b9", "busy", 0, 40));
   idx.Update(with_room("q1", "quiet", 4, 4));
   idx.Update(with_room("q2", "quiet", 0, 10));
   auto want = [](AllocationScheduling s, std::vector<AllocationPriority> p) {
@@ -231,10 +232,15 @@ TEST(AllocationIndex, PrioritiesOrderTheServersTheSelectorsAllow) {
   // Packed keeps its node order; priorities order the servers on the node it picks.
   EXPECT_EQ(idx.Select(want(packed, {By(T::kCounter, "rooms", O::kAscending)})), "b2")
       << "the least room first, and a server without the counter last";
-  EXPECT_EQ(idx.Select(want(packed, {By(T::kCounter, "rooms", O::kDescending)})), "b1");
-  // Distributed orders every allowed server; the least loaded node breaks ties.
+  EXPECT_EQ(idx.Select(want(packed, {By(T::kCounter, "rooms", O::kDescending)})), "b9");
+  // Distributed orders every allowed server, wherever it is; the least loaded node
+  // breaks ties.
   EXPECT_EQ(idx.Select(want(spread, {By(T::kCounter, "rooms", O::kAscending)})), "q1");
+  EXPECT_EQ(idx.Select(want(spread, {By(T::kCounter, "rooms", O::kDescending)})), "b9")
+      << "on the busier node, which Distributed looks at second";
+  idx.Remove("b9");
   EXPECT_EQ(idx.Select(want(spread, {By(T::kCounter, "rooms", O::kDescending)})), "q2");
+  EXPECT_EQ(idx.Select(want(packed, {By(T::kCounter, "rooms", O::kDescending)})), "b1");
   EXPECT_EQ(idx.Select(want(spread, {By(T::kCounter, "nobody-has-it", O::kAscending)})), "q1")
       << "a priority that tells none apart leaves the node order, then the name";
 
@@ -249,6 +255,13 @@ TEST(AllocationIndex, PrioritiesOrderTheServersTheSelectorsAllow) {
   EXPECT_EQ(one_node.Select(want(packed, {rooms, By(T::kList, "slots", O::kDescending)})), "x2");
   EXPECT_EQ(one_node.Select(want(packed, {rooms, By(T::kList, "slots", O::kAscending)})), "x1");
   EXPECT_EQ(one_node.Select(want(packed, {rooms})), "x1");
+
+  // Nodes Packed cannot tell apart (equal loads) are one set: priorities pick across them.
+  AllocationIndex even;
+  even.Update(with_room("m1", "n1", 0, 5));
+  even.Update(with_room("m2", "n2", 3, 5));
+  EXPECT_EQ(even.Select(want(packed, {})), "m1");
+  EXPECT_EQ(even.Select(want(packed, {rooms})), "m2") << "the least room, on the second node";
 
   AllocationRequest nameless = want(packed, {By(T::kList, "", O::kAscending)});
   auto problems = Validate(nameless);
