@@ -3,6 +3,7 @@
 #include "api/responses.h"
 #include "codec/allocation_codec.h"
 #include "codec/json_codec.h"
+#include "codec/json_text.h"
 
 namespace muster::api {
 namespace {
@@ -13,14 +14,27 @@ using http::verb;
 
 constexpr size_t kMaxAllocationBody = 64 * 1024;
 
+// A key a request repeats: refused, naming it (Muster's door; Agones' gateway, whose
+// protojson decoder refuses one too), or the last one taken (Thundernetes: Go's
+// encoding/json does that).
+enum class Repeats { kRefused, kLastWins };
+
 // The parse step shared by every door: size, then JSON.
-std::optional<json> ParseBody(const Request& req, Reply& reply) {
+std::optional<json> ParseBody(const Request& req, Reply& reply, Repeats repeats) {
   if (req.body().size() > kMaxAllocationBody) {
     reply(ErrorResponse(
         413, "PayloadTooLarge",
         "an allocation request is at most " + std::to_string(kMaxAllocationBody) + " bytes",
         "body"));
     return std::nullopt;
+  }
+  if (repeats == Repeats::kRefused) {
+    auto body = codec::ParseJsonText(req.body());
+    if (!body.ok()) {
+      reply(ErrorResponse(body.status()));
+      return std::nullopt;
+    }
+    return std::move(*body);
   }
   json body = json::parse(req.body(), nullptr, false);
   if (body.is_discarded()) {
@@ -41,8 +55,9 @@ using Decode = StatusOr<core::AllocationRequest> (*)(const json&);
 using Encode = std::function<Response(const control::AllocationResult&)>;
 
 // parse → execute (the engine) → reply, for any door.
-void Door(control::Controller& c, const Request& req, Reply reply, Decode decode, Encode encode) {
-  auto body = ParseBody(req, reply);
+void Door(control::Controller& c, const Request& req, Reply reply, Decode decode, Encode encode,
+          Repeats repeats = Repeats::kRefused) {
+  auto body = ParseBody(req, reply, repeats);
   if (!body) return;
   auto request = decode(*body);
   if (!request.ok()) return reply(ErrorResponse(request.status()));
@@ -115,7 +130,8 @@ std::vector<Route> AllocationRoutes(control::Controller& c) {
     Door(c, req, std::move(reply), codec::DecodeAgonesAllocation, Agones);
   };
   auto thundernetes = [&c](const Request& req, const Params&, Reply reply) {
-    Door(c, req, std::move(reply), codec::DecodeThundernetesAllocation, Thundernetes);
+    Door(c, req, std::move(reply), codec::DecodeThundernetesAllocation, Thundernetes,
+         Repeats::kLastWins);
   };
   return {
       {verb::post, "/v1/allocations", S::kAllocate, native},

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <charconv>
 #include <optional>
-#include <set>
 #include <string>
 
 #include <yaml-cpp/yaml.h>
 
+#include "codec/json_text.h"
 #include "codec/json_writer.h"
 
 namespace muster::codec {
@@ -60,75 +60,11 @@ size_t MaxNesting(std::string_view text) {
 
 struct TooManyValues {};
 
-// A key an object repeats; `path` names it as FieldErrors do ("spec.replicas",
-// "spec.template.spec.ports[1].name"). Last-wins would silently drop one of the two.
+// A key a YAML mapping repeats, at its member path ("spec.replicas"). Last-wins would
+// silently drop one of the two.
 struct DuplicateKey {
   std::string path;
   std::string key;
-};
-
-// Where a walk through a document is: "." between keys, "[i]" for elements.
-std::string Child(const std::string& path, const std::string& key) {
-  return path.empty() ? key : path + "." + key;
-}
-
-// Finds the first repeated key of a JSON text without building it: a SAX pass, so the
-// real parse (which keeps the last of each key) is left as it is.
-class DuplicateKeyFinder : public nlohmann::json_sax<json> {
- public:
-  std::optional<DuplicateKey> found;
-
-  bool null() override { return Scalar(); }
-  bool boolean(bool) override { return Scalar(); }
-  bool number_integer(number_integer_t) override { return Scalar(); }
-  bool number_unsigned(number_unsigned_t) override { return Scalar(); }
-  bool number_float(number_float_t, const string_t&) override { return Scalar(); }
-  bool string(string_t&) override { return Scalar(); }
-  bool binary(binary_t&) override { return Scalar(); }
-  bool start_object(std::size_t) override { return Open(true); }
-  bool end_object() override { return Close(); }
-  bool start_array(std::size_t) override { return Open(false); }
-  bool end_array() override { return Close(); }
-  bool key(string_t& k) override {
-    Frame& f = stack_.back();
-    if (!f.keys.insert(k).second) {
-      found = DuplicateKey{Child(f.path, k), k};
-      return false;  // stop: one is enough to refuse the document
-    }
-    f.key = k;
-    return true;
-  }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
-    return false;  // the real parse reports it
-  }
-
- private:
-  struct Frame {
-    bool object;
-    std::string path;  // of this object or array
-    std::set<std::string> keys;
-    std::string key;   // the member being read (objects)
-    size_t index = 0;  // the element being read (arrays)
-  };
-  // The path of the value about to be read.
-  std::string Here() const {
-    if (stack_.empty()) return "";
-    const Frame& f = stack_.back();
-    return f.object ? Child(f.path, f.key) : f.path + "[" + std::to_string(f.index) + "]";
-  }
-  bool Scalar() {
-    if (!stack_.empty() && !stack_.back().object) ++stack_.back().index;
-    return true;
-  }
-  bool Open(bool object) {
-    stack_.push_back({object, Here(), {}, {}, 0});
-    return true;
-  }
-  bool Close() {
-    stack_.pop_back();
-    return Scalar();  // the object or array was one value of its parent
-  }
-  std::vector<Frame> stack_;
 };
 
 // What a document may still expand to: values, and the bytes of their text.
@@ -156,17 +92,13 @@ json ToJson(const YAML::Node& node, Budget& budget, const std::string& path) {
       json out = json::object();
       for (const auto& kv : node) {
         const std::string key = kv.first.as<std::string>();
-        if (out.contains(key)) throw DuplicateKey{Child(path, key), key};
-        out[key] = ToJson(kv.second, budget, Child(path, key));
+        if (out.contains(key)) throw DuplicateKey{MemberPath(path, key), key};
+        out[key] = ToJson(kv.second, budget, MemberPath(path, key));
       }
       return out;
     }
   }
   return nullptr;
-}
-
-core::Status Repeated(const DuplicateKey& d) {
-  return core::InvalidArgument("the key \"" + d.key + "\" appears twice here; keep one", d.path);
 }
 
 }  // namespace
@@ -181,15 +113,9 @@ core::StatusOr<std::vector<json>> ParseDocuments(std::string_view text) {
         "the document nests deeper than " + std::to_string(kMaxNesting) + " levels", "body");
   std::vector<json> docs;
   if (text[first] == '{' || text[first] == '[') {
-    DuplicateKeyFinder finder;
-    json::sax_parse(text, &finder);
-    if (finder.found) return Repeated(*finder.found);
-    json doc;
-    try {
-      doc = json::parse(text);
-    } catch (const json::exception& e) {  // a syntax error, or a number out of range (1e400)
-      return core::InvalidArgument(std::string("invalid JSON: ") + e.what(), "body");
-    }
+    auto parsed = ParseJsonText(text);
+    if (!parsed.ok()) return parsed.status();
+    json doc = std::move(*parsed);
     if (doc.is_array()) {
       for (auto& d : doc) docs.push_back(std::move(d));
     } else {
@@ -204,7 +130,7 @@ core::StatusOr<std::vector<json>> ParseDocuments(std::string_view text) {
       if (!doc.is_null()) docs.push_back(std::move(doc));
     }
   } catch (const DuplicateKey& d) {
-    return Repeated(d);
+    return RepeatedKey(d.path, d.key);
   } catch (const TooManyValues&) {
     return core::InvalidArgument("the document expands to more than " + std::to_string(kMaxValues) +
                                      " values or " + std::to_string(kMaxScalarBytes >> 20) +

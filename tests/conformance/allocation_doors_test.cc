@@ -310,6 +310,13 @@ TEST_F(Doors, ThundernetesFieldNamesIgnoreCaseAndEmptyIdsAreRefused) {
   ASSERT_EQ(allocated.size(), 1u);
   EXPECT_EQ(allocated[0]["status"]["allocation"]["sessionCookie"], "c");
   EXPECT_EQ(allocated[0]["status"]["allocation"]["initialPlayers"], json::array({"alice"}));
+  // A key given twice: the last one, as Go's encoding/json reads it.
+  const std::string last = "0f0e0d0c-0b0a-4908-8706-0504030201bb";
+  auto twice = muster_.Raw("POST", "/api/v1/allocate",
+                           std::string(R"({"buildID":")") + kBuild +
+                               R"(","sessionID":"not-a-uuid","sessionID":")" + last + R"("})");
+  ASSERT_EQ(twice.status, 200) << twice.body;
+  EXPECT_EQ(json::parse(twice.body)["SessionID"], last);
 }
 
 TEST_F(Doors, BadInputChangesNothing) {
@@ -342,6 +349,15 @@ TEST_F(Doors, BadInputChangesNothing) {
         "gameServerSelectors[0].matchLabels.game");
   check("/gameserverallocation", R"({"gameServerSelectors":[{"gameServerState":4294967296}]})", 400,
         "gameServerSelectors[0].gameServerState");  // not READY (0) cut to 32 bits
+  // A key given twice is refused where it is, not last-wins (Agones' gateway refuses one
+  // too); Thundernetes takes the last, as Go's encoding/json does.
+  check("/v1/allocations", R"({"fleet":"door","sessionId":"a","sessionId":"b"})", 400, "sessionId");
+  check("/v1/allocations",
+        R"({"selectors":[{"matchLabels":{"game":"echo"}},{"matchLabels":{"a":"1","a":"2"}}]})", 400,
+        "selectors[1].matchLabels.a");
+  check("/gameserverallocation",
+        R"({"gameServerSelectors":[{"gameServerState":0,"gameServerState":1}]})", 400,
+        "gameServerSelectors[0].gameServerState");
   check("/v1/allocations", "{not json", 400, "body");
   check("/v1/allocations", std::string(70000, ' ') + "{}", 413, "body");
   check("/v1/allocations", "{}", 401, "Authorization", /*token=*/false);

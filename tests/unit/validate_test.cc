@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "codec/json_codec.h"
+#include "codec/json_text.h"
 #include "codec/yaml.h"
 
 namespace muster::codec {
@@ -314,6 +315,13 @@ TEST(Validate, AKeyGivenTwiceIsRefusedWhereItIs) {
   // The same key in different objects, or a key equal to a value, is no repeat.
   EXPECT_TRUE(ParseDocuments(R"({"a":{"name":"x"},"b":{"name":"x"},"name":"name"})").ok());
   EXPECT_TRUE(ParseDocuments("a: {name: x}\nb: {name: x}\nlist: [{k: 1}, {k: 2}]\n").ok());
+  // The one-pass parser that checks builds what nlohmann's own parse builds.
+  const std::string text =
+      R"({"a":[1,-2,3.5,"x",true,null,{"b":[[],{}]}],"c":{"d":18446744073709551615}})";
+  auto checked = codec::ParseJsonText(text);
+  ASSERT_TRUE(checked.ok()) << checked.status().message();
+  EXPECT_EQ(*checked, nlohmann::json::parse(text));
+  EXPECT_EQ(codec::ParseJsonText(R"({"a":1} x)").status().field(), "body");
 }
 
 TEST(Validate, NamesAndLabels) {
