@@ -14,13 +14,10 @@ using http::verb;
 
 constexpr size_t kMaxAllocationBody = 64 * 1024;
 
-// A key a request repeats: refused, naming it (Muster's door; Agones' gateway, whose
-// protojson decoder refuses one too), or the last one taken (Thundernetes: Go's
-// encoding/json does that).
-enum class Repeats { kRefused, kLastWins };
-
-// The parse step shared by every door: size, then JSON.
-std::optional<json> ParseBody(const Request& req, Reply& reply, Repeats repeats) {
+// The parse step shared by every door: size, then JSON. A key given twice is refused,
+// naming it (Muster's door; Agones' gateway, whose protojson decoder refuses one too), or
+// the last one is taken (Thundernetes: Go's encoding/json does that).
+std::optional<json> ParseBody(const Request& req, Reply& reply, codec::RepeatedKeys repeats) {
   if (req.body().size() > kMaxAllocationBody) {
     reply(ErrorResponse(
         413, "PayloadTooLarge",
@@ -28,20 +25,12 @@ std::optional<json> ParseBody(const Request& req, Reply& reply, Repeats repeats)
         "body"));
     return std::nullopt;
   }
-  if (repeats == Repeats::kRefused) {
-    auto body = codec::ParseJsonText(req.body());
-    if (!body.ok()) {
-      reply(ErrorResponse(body.status()));
-      return std::nullopt;
-    }
-    return std::move(*body);
-  }
-  json body = json::parse(req.body(), nullptr, false);
-  if (body.is_discarded()) {
-    reply(ErrorResponse(400, "InvalidArgument", "the body is not valid JSON", "body"));
+  auto body = codec::ParseJsonText(req.body(), repeats);
+  if (!body.ok()) {
+    reply(ErrorResponse(body.status()));
     return std::nullopt;
   }
-  return body;
+  return std::move(*body);
 }
 
 // None available: 429 with Retry-After, as matchmakers expect.
@@ -56,7 +45,7 @@ using Encode = std::function<Response(const control::AllocationResult&)>;
 
 // parse → execute (the engine) → reply, for any door.
 void Door(control::Controller& c, const Request& req, Reply reply, Decode decode, Encode encode,
-          Repeats repeats = Repeats::kRefused) {
+          codec::RepeatedKeys repeats = codec::RepeatedKeys::kRefused) {
   auto body = ParseBody(req, reply, repeats);
   if (!body) return;
   auto request = decode(*body);
@@ -131,7 +120,7 @@ std::vector<Route> AllocationRoutes(control::Controller& c) {
   };
   auto thundernetes = [&c](const Request& req, const Params&, Reply reply) {
     Door(c, req, std::move(reply), codec::DecodeThundernetesAllocation, Thundernetes,
-         Repeats::kLastWins);
+         codec::RepeatedKeys::kLastWins);
   };
   return {
       {verb::post, "/v1/allocations", S::kAllocate, native},

@@ -1,6 +1,8 @@
 #include "codec/json_text.h"
 
+#include <algorithm>
 #include <optional>
+#include <unordered_set>
 #include <vector>
 
 namespace muster::codec {
@@ -9,10 +11,12 @@ namespace {
 using json = nlohmann::json;
 
 // nlohmann's own document builder, told of every event, with a check of each object's
-// keys on the way: the first repeated one stops the parse.
+// keys on the way (unless repeats are let through): the first repeated one stops the
+// parse.
 class DomWithoutRepeats {
  public:
-  explicit DomWithoutRepeats(json& root) : dom_(root, /*allow_exceptions=*/true) {}
+  DomWithoutRepeats(json& root, RepeatedKeys repeats)
+      : dom_(root, /*allow_exceptions=*/true), refuse_(repeats == RepeatedKeys::kRefused) {}
 
   std::optional<core::Status> repeated;
 
@@ -26,23 +30,21 @@ class DomWithoutRepeats {
   bool string(json::string_t& v) { return Value(dom_.string(v)); }
   bool binary(json::binary_t& v) { return Value(dom_.binary(v)); }
   bool start_object(std::size_t n) {
-    frames_.push_back({true, {}, 0, {}});
+    frames_.push_back({true, {}, 0, {}, {}});
     return dom_.start_object(n);
   }
   bool key(json::string_t& k) {
     Frame& f = frames_.back();
-    for (const std::string& seen : f.keys)
-      if (seen == k) {
-        repeated = RepeatedKey(PathOf(k), k);
-        return false;
-      }
-    f.keys.push_back(k);
+    if (refuse_ && !f.Add(k)) {
+      repeated = RepeatedKey(PathOf(k), k);
+      return false;
+    }
     f.key = k;
-    return dom_.key(k);
+    return dom_.key(k);  // a repeat (when not refused) overwrites: the last one wins
   }
   bool end_object() { return Close(dom_.end_object()); }
   bool start_array(std::size_t n) {
-    frames_.push_back({false, {}, 0, {}});
+    frames_.push_back({false, {}, 0, {}, {}});
     return dom_.start_array(n);
   }
   bool end_array() { return Close(dom_.end_array()); }
@@ -54,10 +56,22 @@ class DomWithoutRepeats {
  private:
   struct Frame {
     bool object;
-    std::string key;                // the member being read (objects)
-    size_t index;                   // the element being read (arrays)
-    std::vector<std::string> keys;  // seen so far (objects; a few, so a list)
+    std::string key;  // the member being read (objects)
+    size_t index;     // the element being read (arrays)
+    // The keys seen so far: a list while they are few (a request's objects), a set once
+    // an object has many (a manifest may hold 100,000 labels in one).
+    std::vector<std::string> few;
+    std::unordered_set<std::string> many;
+    // False if `k` was seen before.
+    bool Add(const std::string& k) {
+      if (!many.empty()) return many.insert(k).second;
+      if (std::find(few.begin(), few.end(), k) != few.end()) return false;
+      few.push_back(k);
+      if (few.size() == kFew) many = std::unordered_set<std::string>(few.begin(), few.end());
+      return true;
+    }
   };
+  static constexpr size_t kFew = 16;
   // A value ended: the next one in an array is the next element.
   bool Value(bool ok) {
     if (!frames_.empty() && !frames_.back().object) ++frames_.back().index;
@@ -79,6 +93,7 @@ class DomWithoutRepeats {
   }
 
   nlohmann::detail::json_sax_dom_parser<json> dom_;
+  bool refuse_;
   std::vector<Frame> frames_;
 };
 
@@ -92,13 +107,18 @@ core::Status RepeatedKey(const std::string& path, const std::string& key) {
   return core::InvalidArgument("the key \"" + key + "\" appears twice here; keep one", path);
 }
 
-core::StatusOr<json> ParseJsonText(std::string_view text) {
+core::StatusOr<json> ParseJsonText(std::string_view text, RepeatedKeys repeats) {
   json doc;
-  DomWithoutRepeats sax(doc);
+  DomWithoutRepeats sax(doc, repeats);
   try {
     if (json::sax_parse(text, &sax)) return doc;
   } catch (const json::exception& e) {
-    return core::InvalidArgument(std::string("invalid JSON: ") + e.what(), "body");
+    // "[json.exception.parse_error.101] parse error at line 1, column 2: ...": the
+    // library's own id says nothing to a client.
+    std::string what = e.what();
+    if (auto id_end = what.find("] "); what.starts_with("[json.") && id_end != std::string::npos)
+      what.erase(0, id_end + 2);
+    return core::InvalidArgument("invalid JSON: " + what, "body");
   }
   if (sax.repeated) return *sax.repeated;
   return core::InvalidArgument("invalid JSON", "body");

@@ -18,8 +18,13 @@ std::string MemberPath(const std::string& path, const std::string& key);
 // The refusal of a repeated key: InvalidArgument on the member's path.
 core::Status RepeatedKey(const std::string& path, const std::string& key);
 
-// Parses one JSON text. A repeated key is RepeatedKey at its path; a syntax error or a
-// number out of range (1e400) is InvalidArgument on "body", "invalid JSON: " and where.
-core::StatusOr<nlohmann::json> ParseJsonText(std::string_view text);
+// What a key an object repeats means: an error (RepeatedKey at its path), or the last
+// one's value, as Go's encoding/json reads it (for doors that copy a Go server).
+enum class RepeatedKeys { kRefused, kLastWins };
+
+// Parses one JSON text. A syntax error or a number out of range (1e400) is
+// InvalidArgument on "body": "invalid JSON: " and where.
+core::StatusOr<nlohmann::json> ParseJsonText(std::string_view text,
+                                             RepeatedKeys repeats = RepeatedKeys::kRefused);
 
 }  // namespace muster::codec

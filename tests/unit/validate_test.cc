@@ -322,6 +322,17 @@ TEST(Validate, AKeyGivenTwiceIsRefusedWhereItIs) {
   ASSERT_TRUE(checked.ok()) << checked.status().message();
   EXPECT_EQ(*checked, nlohmann::json::parse(text));
   EXPECT_EQ(codec::ParseJsonText(R"({"a":1} x)").status().field(), "body");
+  // Elements before the repeat (scalars, empty arrays and objects) count in its path.
+  EXPECT_EQ(codec::ParseJsonText(R"({"a":[1,[],{},{"k":1,"k":2}]})").status().field(), "a[3].k");
+  // Many keys in one object (past the short list) are still checked, and last-wins keeps
+  // the last.
+  std::string many = "{";
+  for (int i = 0; i < 40; ++i) many += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+  EXPECT_EQ(codec::ParseJsonText(many + R"("k7":0})").status().field(), "k7");
+  auto last = codec::ParseJsonText(many + R"("k7":-1})", codec::RepeatedKeys::kLastWins);
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ((*last)["k7"], -1);
+  EXPECT_EQ(last->size(), 40u);
 }
 
 TEST(Validate, NamesAndLabels) {
