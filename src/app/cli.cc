@@ -77,6 +77,29 @@ std::string NotBlank(const std::string& v) {
   return "";
 }
 
+// `--priority Counter|List:KEY[:Ascending|Descending]`, split at ':'.
+std::vector<std::string> SplitPriority(const std::string& v) {
+  std::vector<std::string> parts;
+  for (size_t at = 0;;) {
+    size_t colon = v.find(':', at);
+    parts.push_back(v.substr(at, colon - at));
+    if (colon == std::string::npos) return parts;
+    at = colon + 1;
+  }
+}
+
+// The CLI11 check of --priority: "" when well formed.
+std::string PriorityFlag(const std::string& v) {
+  const auto parts = SplitPriority(v);
+  if (parts.size() < 2 || parts.size() > 3 || parts[1].empty())
+    return "must be Counter|List:KEY[:Ascending|Descending], got " + v;
+  if (parts[0] != "Counter" && parts[0] != "List")
+    return "the type must be Counter or List, got " + parts[0];
+  if (parts.size() == 3 && parts[2] != "Ascending" && parts[2] != "Descending")
+    return "the order must be Ascending or Descending, got " + parts[2];
+  return "";
+}
+
 // The CLI11 check of a value a parser in core or api owns: "" when `parse` takes it.
 template <typename Parse>
 CLI::Validator TakenBy(Parse parse, std::string what) {
@@ -366,7 +389,8 @@ int RunCli(int argc, char** argv) {
   });
 
   std::string alloc_fleet, session, scheduling_flag, alloc_state, cookie;
-  std::vector<std::string> selector_flags, set_label_flags, set_annotation_flags, players;
+  std::vector<std::string> selector_flags, set_label_flags, set_annotation_flags, players,
+      priority_flags;
   std::optional<int64_t> min_players_free;
   auto* allocate = app.add_subcommand(
       "allocate",
@@ -392,6 +416,12 @@ int RunCli(int argc, char** argv) {
       ->add_option("--min-players-free", min_players_free,
                    "Only a server with room for at least this many more players")
       ->check(CLI::NonNegativeNumber);
+  allocate
+      ->add_option("--priority", priority_flags,
+                   "Counter|List:KEY[:Ascending|Descending]: among the servers allowed, the one "
+                   "with the least (Ascending, the default) or most room left in that counter or "
+                   "list first (repeatable; the first that tells two apart decides)")
+      ->check(PriorityFlag);
   allocate->add_option("--set-label", set_label_flags,
                        "Label KEY=VALUE to put on the server, in the same commit (repeatable)");
   allocate->add_option("--set-annotation", set_annotation_flags,
@@ -432,6 +462,12 @@ int RunCli(int argc, char** argv) {
     if (!cookie.empty()) body["sessionCookie"] = cookie;
     if (!players.empty()) body["initialPlayers"] = players;
     if (!scheduling_flag.empty()) body["scheduling"] = scheduling_flag;
+    for (const auto& flag : priority_flags) {
+      auto parts = SplitPriority(flag);
+      json priority = {{"type", parts[0]}, {"key", parts[1]}};
+      if (parts.size() == 3) priority["order"] = parts[2];
+      body["priorities"].push_back(priority);
+    }
     api::HttpResult raw;
     auto out = client.Call(api::http::verb::post, "/v1/allocations", body.dump(), &raw);
     if (!out) {
