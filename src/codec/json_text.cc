@@ -120,8 +120,8 @@ core::StatusOr<json> ParseJsonText(std::string_view text, RepeatedKeys repeats) 
       what.erase(0, id_end + 2);
     return core::InvalidArgument("invalid JSON: " + what, "body");
   }
-  if (sax.repeated) return *sax.repeated;
-  return core::InvalidArgument("invalid JSON", "body");
+  // sax_parse returns false only when a repeated key stopped it: errors throw.
+  return sax.repeated.value_or(core::InvalidArgument("invalid JSON", "body"));
 }
 
 }  // namespace muster::codec
