@@ -93,7 +93,7 @@ void Controller::Allocate(core::AllocationRequest req, Callback<AllocationResult
       gs.status.state_since_ms = now;
     } else {  // joining a running session: remembered, so a repeat finds this server again
       if (!gs.status.allocation) gs.status.allocation = core::AllocationInfo{};
-      gs.status.allocation->joined.push_back(req.session_id);
+      core::RememberJoin(*gs.status.allocation, req.session_id);
     }
     for (const std::string& skipped : core::ApplyAllocationActions(gs, req))
       spdlog::warn("allocation of game server {}: {}; skipped", gs.meta.name, skipped);

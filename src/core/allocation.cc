@@ -357,6 +357,13 @@ std::optional<std::string> AllocationIndex::Select(const AllocationRequest& req)
   return std::nullopt;
 }
 
+void RememberJoin(AllocationInfo& info, std::string session) {
+  info.joined.push_back(std::move(session));
+  if (info.joined.size() > kJoinsRemembered)
+    info.joined.erase(info.joined.begin(),
+                      info.joined.end() - static_cast<std::ptrdiff_t>(kJoinsRemembered));
+}
+
 std::vector<std::string> ApplyAllocationActions(GameServer& gs, const AllocationRequest& req) {
   std::vector<std::string> skipped;
   // Runs `apply` on each named counter or list the server has; says which it lacks.

@@ -115,6 +115,15 @@ struct AllocationRequest {
 // one line each, for the log; the allocation goes ahead either way.
 std::vector<std::string> ApplyAllocationActions(GameServer& gs, const AllocationRequest& req);
 
+// How many of the sessions that joined a running one (AllocationInfo::joined) a server
+// remembers: the most recent. A repeat of a join older than that is a new join. The bound
+// keeps a long-running server's stored status, and every write of it, small.
+inline constexpr size_t kJoinsRemembered = 128;
+
+// Records that `session` joined the session on `info`, forgetting the oldest joins past
+// kJoinsRemembered.
+void RememberJoin(AllocationInfo& info, std::string session);
+
 // Problems with a request, each with its field path ("selectors[0].matchExpressions[1].operator").
 std::vector<FieldError> Validate(const AllocationRequest& req);
 

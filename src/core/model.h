@@ -129,8 +129,9 @@ struct AllocationInfo {
   std::string session_cookie;
   std::vector<std::string> initial_players;
   TimeMs allocated_ms = 0;
-  // Sessions that joined this one (allocations with gameServerState: Allocated), kept so
-  // that each of them, repeated, finds this server again, also after a restart.
+  // Sessions that joined this one (allocations with gameServerState: Allocated), oldest
+  // first, kept so that each of them, repeated, finds this server again, also after a
+  // restart. Only the most recent (core::kJoinsRemembered, core/allocation.h) are kept.
   std::vector<std::string> joined;
   bool operator==(const AllocationInfo&) const = default;
 };

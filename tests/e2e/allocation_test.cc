@@ -127,6 +127,43 @@ TEST(Allocation, AJoiningSessionFindsItsServerAgainAlsoAfterARestart) {
   EXPECT_EQ(gs["status"]["allocation"]["joinedSessions"], json::array({"player-9"}));
 }
 
+// A long-running session takes joins without end; its server remembers the most recent
+// 128 (core::kJoinsRemembered), so its stored status stays small. A repeat of a join it
+// still remembers is answered; one it forgot is a new join.
+TEST(Allocation, AServerRemembersItsMostRecentJoinsNotEveryJoinEver) {
+  MusterProcess muster({"29450-29499", "29500-29699", {}});
+  ASSERT_TRUE(muster.Start());
+  RegisterPool(muster, "lobby", 1);
+  int status = 0;
+  json first = muster.Call("POST", "/v1/allocations", PoolRequest("lobby", "world-1"), &status);
+  ASSERT_EQ(status, 201) << first.dump();
+  auto join = [&](int i) {
+    json req = PoolRequest("lobby", "player-" + std::to_string(i));
+    req["selectors"][0]["gameServerState"] = "Allocated";
+    return muster.Call("POST", "/v1/allocations", req, &status);
+  };
+  for (int i = 0; i <= 128; ++i) {
+    json joined = join(i);
+    ASSERT_EQ(status, 201) << i << ": " << joined.dump();
+    ASSERT_EQ(joined["gameServer"], first["gameServer"]);
+  }
+  const std::string path = "/v1/gameservers/" + first["gameServer"].get<std::string>();
+  json remembered = muster.Call("GET", path)["status"]["allocation"]["joinedSessions"];
+  ASSERT_EQ(remembered.size(), 128u) << "129 joins, the oldest forgotten";
+  EXPECT_EQ(remembered.front(), "player-1");
+  EXPECT_EQ(remembered.back(), "player-128");
+  join(1);
+  EXPECT_EQ(status, 200) << "a join still remembered is answered, not joined again";
+  join(0);
+  EXPECT_EQ(status, 201) << "a forgotten join is a new join";
+  remembered = muster.Call("GET", path)["status"]["allocation"]["joinedSessions"];
+  EXPECT_EQ(remembered.size(), 128u);
+  EXPECT_EQ(remembered.front(), "player-2");
+  EXPECT_EQ(remembered.back(), "player-0");
+  EXPECT_EQ(muster.Call("GET", path)["status"]["allocation"]["sessionId"], "world-1")
+      << "the session joined is never forgotten";
+}
+
 TEST(Allocation, KillNineUnderLoadLosesNoAnsweredAllocation) {
   MusterProcess muster({"26400-26499", "26500-27499", {}});
   ASSERT_TRUE(muster.Start());

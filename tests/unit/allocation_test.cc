@@ -380,6 +380,25 @@ TEST(AllocationActions, CountsAndListsMoveWithinTheirCapacities) {
   EXPECT_EQ(gs.status.counters.at("sessions").count, 2);
 }
 
+// A server remembers the most recent joins of its session, in the order they came; the
+// oldest go first. (Also a stored list longer than the bound, from before it, is cut.)
+TEST(AllocationJoins, TheMostRecentJoinsAreRememberedAndTheOldestForgotten) {
+  AllocationInfo info;
+  for (size_t i = 0; i < kJoinsRemembered; ++i) RememberJoin(info, "j" + std::to_string(i));
+  ASSERT_EQ(info.joined.size(), kJoinsRemembered) << "up to the bound, every join is kept";
+  EXPECT_EQ(info.joined.front(), "j0");
+  RememberJoin(info, "next");
+  ASSERT_EQ(info.joined.size(), kJoinsRemembered);
+  EXPECT_EQ(info.joined.front(), "j1") << "the oldest join is forgotten";
+  EXPECT_EQ(info.joined.back(), "next");
+
+  AllocationInfo stored;
+  stored.joined.assign(kJoinsRemembered + 5, "old");
+  RememberJoin(stored, "new");
+  EXPECT_EQ(stored.joined.size(), kJoinsRemembered);
+  EXPECT_EQ(stored.joined.back(), "new");
+}
+
 TEST(AllocationRequestValidation, NamesTheField) {
   AllocationRequest r;
   r.selectors.push_back(Labelled({{"bad key", "x"}}));
