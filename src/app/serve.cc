@@ -252,6 +252,10 @@ int RunServe(const ServeOptions& o) {
   runtime::ProcessRuntime::Options rt;
   rt.log_dir = dir + "/logs";
   rt.log_max_bytes = o.log_max_bytes;
+  // What a crash left unrecorded is found by this at the next start: one spelling per dir.
+  std::error_code canon_ec;
+  const fs::path canon = fs::canonical(dir, canon_ec);
+  rt.instance = canon_ec ? dir : canon.string();
   if (auto exe_dir = runtime::ExecutableDir(); !exe_dir.empty())
     rt.extra_path_dirs.push_back(exe_dir);
   runtime::ProcessRuntime runtime(owner, rt);

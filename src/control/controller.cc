@@ -73,6 +73,9 @@ Status Controller::Start(SdkEndpoints* sdk) {
     world_.PutServer(std::move(gs));
     dirty_servers_.insert(name);
   }
+  // Before any start: a process started just before a crash, whose pid never reached
+  // the disk, is found and killed, not left holding ports and calling the SDK.
+  for (const std::string& line : runtime_.KillStrays()) spdlog::warn("{}", line);
   for (const auto& [name, f] : world_.fleets()) dirty_fleets_.insert(name);
   if (!snap->gameservers.empty() || !snap->fleets.empty())
     spdlog::info(

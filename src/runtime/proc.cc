@@ -4,7 +4,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 
@@ -32,6 +34,32 @@ std::optional<uint64_t> ReadStartTicks(int pid, bool allow_zombie) {
 }
 
 int OpenPidFd(int pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+
+std::vector<int> ListPids() {
+  std::vector<int> pids;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos)
+      pids.push_back(std::stoi(name));
+  }
+  return pids;
+}
+
+std::optional<std::string> ReadStartEnv(int pid, const std::string& name) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
+  if (!in) return std::nullopt;
+  const std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string prefix = name + "=";
+  for (size_t at = 0; at < all.size();) {  // NAME=value entries, each ended by a NUL
+    size_t end = all.find('\0', at);
+    if (end == std::string::npos) end = all.size();
+    if (all.compare(at, prefix.size(), prefix) == 0)
+      return all.substr(at + prefix.size(), end - at - prefix.size());
+    at = end + 1;
+  }
+  return std::nullopt;
+}
 
 bool ReapChild(int pid, int* exit_code, int* signal) {
   int status = 0;

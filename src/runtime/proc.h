@@ -3,6 +3,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace muster::runtime {
 
@@ -13,6 +15,14 @@ std::optional<uint64_t> ReadStartTicks(int pid, bool allow_zombie = false);
 
 // pidfd_open(2): a descriptor that becomes readable when the process exits. -1 on failure.
 int OpenPidFd(int pid);
+
+// The pids of every process /proc shows.
+std::vector<int> ListPids();
+
+// The value of variable `name` in the environment `pid` was started with
+// (/proc/<pid>/environ); nullopt if it has none, or the file cannot be read (the process
+// is gone, or another user's).
+std::optional<std::string> ReadStartEnv(int pid, const std::string& name);
 
 // Reaps our child `pid` if it has exited. Returns true and fills code/signal if reaped.
 bool ReapChild(int pid, int* exit_code, int* signal);

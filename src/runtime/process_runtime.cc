@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -21,6 +22,10 @@ extern char** environ;
 
 namespace muster::runtime {
 namespace fs = std::filesystem;
+
+namespace {
+constexpr char kInstanceVar[] = "MUSTER_INSTANCE";
+}  // namespace
 
 std::string ExitEvent::Describe() const {
   if (!status_known) return "exited";
@@ -89,6 +94,7 @@ std::vector<std::string> ProcessRuntime::BuildEnv(const LaunchSpec& spec) const 
   for (const auto& v : spec.process.env)
     if (v.has_value) vars[v.name] = v.value;
   for (const auto& [k, v] : spec.env) vars[k] = v;
+  if (!options_.instance.empty()) vars[kInstanceVar] = options_.instance;
   std::vector<std::string> out;
   out.reserve(vars.size());
   for (const auto& [k, v] : vars) out.push_back(k + "=" + v);
@@ -187,6 +193,29 @@ void ProcessRuntime::OnExited(const std::string& name, int pid) {
   if (it->second->kill_timer) it->second->kill_timer->cancel();
   procs_.erase(it);
   if (on_exit_) on_exit_(ev);
+}
+
+std::vector<std::string> ProcessRuntime::KillStrays() {
+  std::vector<std::string> killed;
+  if (options_.instance.empty()) return killed;
+  const int self = ::getpid();
+  for (int pid : ListPids()) {
+    if (pid == self || ReadStartEnv(pid, kInstanceVar) != options_.instance) continue;
+    const std::string name = ReadStartEnv(pid, "MUSTER_GAMESERVER_NAME").value_or("");
+    if (procs_.count(name)) continue;  // the process of a server we run, or one of its own
+    // The pidfd pins the process found: the signal cannot reach another that took its pid.
+    const int fd = OpenPidFd(pid);
+    if (fd < 0) continue;  // gone meanwhile
+    const bool leader = ::getpgid(pid) == pid;
+    const bool signalled = ::syscall(SYS_pidfd_send_signal, fd, SIGKILL, nullptr, 0) == 0;
+    ::close(fd);
+    if (!signalled) continue;
+    if (leader) ::kill(-pid, SIGKILL);
+    killed.push_back("killed process " + std::to_string(pid) + " of game server " +
+                     (name.empty() ? "(unnamed)" : name) +
+                     ": an earlier Muster started it and stopped before recording it");
+  }
+  return killed;
 }
 
 void ProcessRuntime::Stop(const std::string& name, std::chrono::seconds grace) {

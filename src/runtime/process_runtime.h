@@ -26,6 +26,10 @@ class ProcessRuntime : public Runtime {
     // Searched after $PATH for a command without a '/', e.g. the directory of the
     // muster executable, where the example game servers are installed.
     std::vector<std::string> extra_path_dirs;
+    // Names this runtime's processes across restarts (serve: its data dir). Each process
+    // gets it as MUSTER_INSTANCE, so that a later runtime of the same instance can find
+    // the ones it was never told of (KillStrays). Empty: none are tagged or found.
+    std::string instance;
   };
 
   // `owner` is the owner thread's io_context: every method must be called there,
@@ -35,6 +39,10 @@ class ProcessRuntime : public Runtime {
 
   core::StatusOr<ProcessInfo> Start(const LaunchSpec& spec) override;
   bool Adopt(const std::string& name, const ProcessInfo& info) override;
+  // A stray: a process started with this instance's MUSTER_INSTANCE whose
+  // MUSTER_GAMESERVER_NAME names no server this runtime runs (after adoption). Each gets
+  // SIGKILL, and so does its process group when it leads one.
+  std::vector<std::string> KillStrays() override;
   void Stop(const std::string& name, std::chrono::seconds grace) override;
   bool IsRunning(const std::string& name) const override;
   void SetExitHandler(ExitHandler handler) override { on_exit_ = std::move(handler); }

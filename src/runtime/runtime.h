@@ -45,6 +45,14 @@ class Runtime {
   // names a live process. Its exit is then reported like any other. REQUIRES: owner thread.
   virtual bool Adopt(const std::string& name, const ProcessInfo& info) = 0;
 
+  // Kills the processes an earlier Muster of this instance started but never recorded:
+  // it stopped (a crash, `kill -9`) after a start and before the write of its pid was
+  // durable. No server accounts for such a process, and none holds a match (batches
+  // become durable in order, so no allocation of its server was answered), but it holds
+  // ports and would call the SDK. Call after every Adopt and before any Start. Answers one line per
+  // process killed, for the log. REQUIRES: the owner thread.
+  virtual std::vector<std::string> KillStrays() = 0;
+
   // SIGTERM to the server's process group, SIGKILL to it after `grace`. Idempotent.
   // REQUIRES: the owner thread.
   virtual void Stop(const std::string& name, std::chrono::seconds grace) = 0;

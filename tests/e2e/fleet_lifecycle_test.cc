@@ -3,7 +3,9 @@
 // of muster serve leaves the matches running and the next start re-adopts them;
 // scaling to 0 leaves no process behind.
 #include <signal.h>
+#include <spawn.h>
 
+#include <filesystem>
 #include <map>
 
 #include <gtest/gtest.h>
@@ -21,6 +23,19 @@ std::map<std::string, int> PidsByName(const std::vector<json>& servers) {
   std::map<std::string, int> out;
   for (const json& gs : servers) out[gs["metadata"]["name"]] = gs["status"].value("pid", 0);
   return out;
+}
+
+// Starts `argv` as a child of this test with `env` added to its environment.
+int SpawnWithEnv(std::vector<std::string> argv, const std::vector<std::string>& env) {
+  std::vector<std::string> vars = env;
+  for (char** e = environ; *e; ++e) vars.push_back(*e);
+  std::vector<char*> args, envp;
+  for (auto& a : argv) args.push_back(a.data());
+  for (auto& v : vars) envp.push_back(v.data());
+  args.push_back(nullptr);
+  envp.push_back(nullptr);
+  pid_t pid = 0;
+  return ::posix_spawn(&pid, args[0], nullptr, nullptr, args.data(), envp.data()) == 0 ? pid : -1;
 }
 
 int GamePort(const json& gs) { return gs["status"]["ports"][0]["port"].get<int>(); }
@@ -82,7 +97,18 @@ TEST(FleetLifecycle, FiftyServersCrashHealthRestartAndScaleToZero) {
   muster.Kill9();
   for (const auto& [name, pid] : before)
     EXPECT_TRUE(ProcessAlive(pid)) << name << " died with Muster";
+  // As if the crash came between a start and the write of its pid: a process of this
+  // serve that no stored server names. The next start kills it.
+  const int stray =
+      SpawnWithEnv({"/bin/sleep", "600"},
+                   {"MUSTER_INSTANCE=" + std::filesystem::canonical(muster.data_dir()).string(),
+                    "MUSTER_GAMESERVER_NAME=echo-unrecorded"});
+  ASSERT_TRUE(ProcessAlive(stray));
   ASSERT_TRUE(muster.Start());
+  EXPECT_TRUE(PollUntil([&] { return !ProcessAlive(stray); }, 10s)) << muster.ServeLog();
+  EXPECT_NE(muster.ServeLog().find("killed process " + std::to_string(stray) +
+                                   " of game server echo-unrecorded"),
+            std::string::npos);
   auto after = PidsByName(muster.InState("echo", "Ready"));
   EXPECT_EQ(after, before) << "not the same processes after restart";
   for (const json& gs : muster.InState("echo", "Ready"))

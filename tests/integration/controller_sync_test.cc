@@ -81,6 +81,7 @@ class NoRuntime : public runtime::Runtime {
     return runtime::ProcessInfo{1000 + static_cast<int>(running_.size()), 1};
   }
   bool Adopt(const std::string&, const runtime::ProcessInfo&) override { return false; }
+  std::vector<std::string> KillStrays() override { return {}; }
   void Stop(const std::string&, std::chrono::seconds) override {}
   bool IsRunning(const std::string& name) const override {
     std::lock_guard lock(mu_);

@@ -38,8 +38,9 @@ class ProcessRuntimeTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  std::unique_ptr<ProcessRuntime> Make(boost::asio::io_context& io) {
+  std::unique_ptr<ProcessRuntime> Make(boost::asio::io_context& io, std::string instance = "") {
     ProcessRuntime::Options o;
+    o.instance = instance.empty() ? dir_ : instance;
     o.log_dir = dir_ + "/logs";
     o.log_max_bytes = 1000;
     o.log_check_interval = 20ms;
@@ -146,6 +147,57 @@ TEST_F(ProcessRuntimeTest, ASecondRuntimeReadoptsAndStillNoticesTheExit) {
   ASSERT_TRUE(RunUntil(io, [&] { return !exits.empty(); }));
   EXPECT_EQ(exits[0].name, "long");
   EXPECT_FALSE(rt->IsRunning("long"));
+}
+
+// A Muster that crashed between a start and the write of its pid leaves a process nobody
+// recorded. The next runtime of the same instance kills it (and its process group), and
+// leaves alone the processes it adopted, their own children, and other instances'.
+TEST_F(ProcessRuntimeTest, AProcessNoOneRecordedIsKilledByTheNextRuntimeOfItsInstance) {
+  std::map<std::string, int> pid;
+  std::map<std::string, uint64_t> ticks;
+  {
+    boost::asio::io_context io;
+    auto rt = Make(io);
+    auto other = Make(io, dir_ + "-elsewhere");
+    for (auto [name, runtime] : {std::pair{"recorded", rt.get()}, std::pair{"lost", rt.get()},
+                                 std::pair{"foreign", other.get()}}) {
+      // Each starts a child of its own, which shares its environment and process group.
+      auto info = runtime->Start(Shell(name, "tail -f /dev/null & wait"));
+      ASSERT_TRUE(info.ok()) << info.status().message();
+      pid[name] = info->pid;
+      ticks[name] = info->start_ticks;
+      started_.push_back(info->pid);
+    }
+  }  // the runtimes go away, as a crashed Muster does; their processes keep running
+  auto children_of = [](int p) {
+    std::ifstream in("/proc/" + std::to_string(p) + "/task/" + std::to_string(p) + "/children");
+    std::vector<int> out;
+    for (int c; in >> c;) out.push_back(c);
+    return out;
+  };
+  boost::asio::io_context io;
+  ASSERT_TRUE(RunUntil(io, [&] {
+    return !children_of(pid["recorded"]).empty() && !children_of(pid["lost"]).empty();
+  }));
+  const int lost_child = children_of(pid["lost"]).front();
+  const int recorded_child = children_of(pid["recorded"]).front();
+
+  auto rt = Make(io);
+  ASSERT_TRUE(rt->Adopt("recorded", {pid["recorded"], ticks["recorded"]}));
+  std::vector<std::string> killed = rt->KillStrays();
+  ASSERT_FALSE(killed.empty());
+  for (const auto& line : killed)
+    EXPECT_NE(line.find("game server lost"), std::string::npos) << line;
+  // Our own children until reaped: gone means a zombie, which ReadStartTicks does not count.
+  ASSERT_TRUE(RunUntil(io, [&] {
+    int code, sig;
+    ReapChild(pid["lost"], &code, &sig);
+    return !ReadStartTicks(pid["lost"]) && !ReadStartTicks(lost_child);
+  })) << "the stray and the child in its process group are killed";
+  EXPECT_TRUE(ReadStartTicks(pid["recorded"]).has_value()) << "adopted: left running";
+  EXPECT_TRUE(ReadStartTicks(recorded_child).has_value()) << "an adopted server's own child";
+  EXPECT_TRUE(ReadStartTicks(pid["foreign"]).has_value()) << "another instance's";
+  EXPECT_TRUE(rt->KillStrays().empty()) << "nothing left to find";
 }
 
 TEST_F(ProcessRuntimeTest, ExecFailuresAreErrorsWithTheReason) {
