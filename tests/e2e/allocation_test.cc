@@ -22,6 +22,13 @@ json PoolRequest(const std::string& pool, const std::string& session) {
   return r;
 }
 
+// `session` joins a running session of the pool (gameServerState: Allocated).
+json JoinRequest(const std::string& pool, const std::string& session) {
+  json r = PoolRequest(pool, session);
+  r["selectors"][0]["gameServerState"] = "Allocated";
+  return r;
+}
+
 struct Answer {
   std::string session, server;
 };
@@ -106,8 +113,7 @@ TEST(Allocation, AJoiningSessionFindsItsServerAgainAlsoAfterARestart) {
   int status = 0;
   json first = muster.Call("POST", "/v1/allocations", PoolRequest("j", "match-1"), &status);
   ASSERT_EQ(status, 201);
-  json join = PoolRequest("j", "player-9");
-  join["selectors"][0]["gameServerState"] = "Allocated";
+  const json join = JoinRequest("j", "player-9");
   json joined = muster.Call("POST", "/v1/allocations", join, &status);
   ASSERT_EQ(status, 201) << joined.dump();
   EXPECT_EQ(joined["gameServer"], first["gameServer"]) << "the only running session";
@@ -138,9 +144,8 @@ TEST(Allocation, AServerRemembersItsMostRecentJoinsNotEveryJoinEver) {
   json first = muster.Call("POST", "/v1/allocations", PoolRequest("lobby", "world-1"), &status);
   ASSERT_EQ(status, 201) << first.dump();
   auto join = [&](int i) {
-    json req = PoolRequest("lobby", "player-" + std::to_string(i));
-    req["selectors"][0]["gameServerState"] = "Allocated";
-    return muster.Call("POST", "/v1/allocations", req, &status);
+    return muster.Call("POST", "/v1/allocations",
+                       JoinRequest("lobby", "player-" + std::to_string(i)), &status);
   };
   for (int i = 0; i <= 128; ++i) {
     json joined = join(i);
