@@ -348,7 +348,8 @@ HttpServer::HttpServer(asio::io_context& io, Options options, Handler handler)
       options_(std::move(options)),
       handler_(std::make_shared<const Handler>(std::move(handler))),
       strand_(asio::make_strand(io)),
-      acceptor_(strand_) {}
+      acceptor_(strand_),
+      accept_pause_(strand_) {}
 
 HttpServer::~HttpServer() = default;
 
@@ -378,15 +379,35 @@ void HttpServer::Accept() {
   acceptor_.async_accept(asio::make_strand(io_), [self = shared_from_this()](beast::error_code ec,
                                                                              tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
-    if (!ec) {
-      ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
-      socket.set_option(tcp::no_delay(true), ec);
-      std::make_shared<Session>(std::move(socket), self->handler_, self->options_.body_limit)
-          ->Start();
-    } else {
-      spdlog::debug("accept on port {}: {}", self->port_, ec.message());
-    }
+    if (ec) return self->OnAcceptFailed(ec);
+    if (std::exchange(self->starved_, false))
+      spdlog::info("{}:{} accepts connections again", self->options_.address, self->port_);
+    ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
+    socket.set_option(tcp::no_delay(true), ec);
+    std::make_shared<Session>(std::move(socket), self->handler_, self->options_.body_limit)
+        ->Start();
     self->Accept();
+  });
+}
+
+void HttpServer::OnAcceptFailed(const boost::system::error_code& ec) {
+  accept_failures_.fetch_add(1, std::memory_order_relaxed);
+  const bool starved = ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
+                       ec == asio::error::no_memory ||
+                       ec == boost::system::error_code(ENFILE, boost::system::system_category());
+  if (!starved) {  // the connection went before it was taken (ECONNABORTED, ...): the next
+    spdlog::debug("accept on port {}: {}", port_, ec.message());
+    return Accept();
+  }
+  if (!std::exchange(starved_, true))
+    spdlog::warn(
+        "{}:{} cannot accept connections: {}; trying again every {} ms. Connections wait "
+        "meanwhile. If it is the open-files limit, raise it (`ulimit -n`, or LimitNOFILE= "
+        "for a systemd unit)",
+        options_.address, port_, ec.message(), options_.accept_pause.count());
+  accept_pause_.expires_after(options_.accept_pause);
+  accept_pause_.async_wait([self = shared_from_this()](const boost::system::error_code& e) {
+    if (!e && self->acceptor_.is_open()) self->Accept();
   });
 }
 
@@ -394,6 +415,7 @@ void HttpServer::Close() {
   asio::post(strand_, [self = shared_from_this()] {
     beast::error_code ignored;
     self->acceptor_.close(ignored);
+    self->accept_pause_.cancel();
   });
 }
 

@@ -1,6 +1,12 @@
 // The HTTP server and router on a real loopback socket: routes, path parameters,
-// auth, 404/405, the body limit, keep-alive.
+// auth, 404/405, the body limit, keep-alive, running out of descriptors.
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cstring>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -10,6 +16,7 @@
 #include "api/http_server.h"
 #include "api/responses.h"
 #include "api/router.h"
+#include "support/poll.h"
 
 namespace muster::api {
 namespace {
@@ -136,6 +143,53 @@ TEST_F(HttpServerTest, AHandlerThatThrowsAnswers500AndTheServerKeepsServing) {
   EXPECT_EQ(later->status, 500);
   EXPECT_NE(later->body.find("a fault in an encoder"), std::string::npos) << later->body;
   EXPECT_EQ(c.Send(http::verb::get, "/things/x")->status, 200);
+}
+
+// With no descriptor left, an accept fails (EMFILE). Accepting then pauses instead of
+// retrying at once, which would spin a CPU for as long as the connection waits in the
+// backlog; once descriptors are free again, that connection is served.
+TEST_F(HttpServerTest, WithNoDescriptorLeftAcceptingPausesAndTheWaitingConnectionIsServedLater) {
+  const int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(client, 0);
+  timeval wait{10, 0};
+  ::setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  // Every descriptor below the lowest free one is taken: with the limit there, no new
+  // descriptor can be made (connecting a socket made before needs none).
+  const int lowest_free = ::dup(0);
+  ASSERT_GE(lowest_free, 0);
+  ::close(lowest_free);
+  rlimit none_left = saved;
+  none_left.rlim_cur = static_cast<rlim_t>(lowest_free);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &none_left), 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const int connected = ::connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  const int connect_errno = errno;
+  const auto since = std::chrono::steady_clock::now();
+  const bool failing =
+      testing::PollUntil([&] { return server_->accept_failures() >= 3; }, std::chrono::seconds(10));
+  const uint64_t failures = server_->accept_failures();
+  const auto waited = std::chrono::steady_clock::now() - since;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);  // before anything can end the test
+  ASSERT_EQ(connected, 0) << "the connection waits in the backlog: "
+                          << std::strerror(connect_errno);
+  ASSERT_TRUE(failing) << "the accept never failed: was a descriptor free after all?";
+  // Each retry comes a pause (100 ms) after the failure before it; one at once would
+  // have failed many thousand times by now.
+  EXPECT_LE(failures, static_cast<uint64_t>(waited / std::chrono::milliseconds(100)) + 2)
+      << "over " << std::chrono::duration<double>(waited).count() << " s";
+
+  const std::string get = "GET /open HTTP/1.1\r\nHost: t\r\n\r\n";
+  ASSERT_EQ(::send(client, get.data(), get.size(), MSG_NOSIGNAL), static_cast<ssize_t>(get.size()));
+  char answer[512] = {};
+  const ssize_t n = ::recv(client, answer, sizeof answer - 1, 0);
+  ::close(client);
+  ASSERT_GT(n, 0) << "no answer once descriptors were free again";
+  EXPECT_EQ(std::string(answer, 15), "HTTP/1.1 200 OK");
 }
 
 TEST(Auth, TheBearerSchemeIsReadInAnyCaseAndOtherSchemesAreNamed) {
