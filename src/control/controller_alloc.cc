@@ -41,6 +41,22 @@ std::string EndedHow(const GameServer* gs) {
   }
 }
 
+// The session a join joined: its id and when its server was allocated to it.
+struct JoinedSession {
+  std::string session_id;
+  core::TimeMs allocated_ms = 0;
+};
+
+// A join whose id the server no longer holds still stands if the session it joined runs
+// there yet: kJoinsRemembered later joins of that session, staged before this one was
+// durable, pushed its id out (the list is full).
+bool StillJoined(const GameServer& gs, const JoinedSession& joined) {
+  const auto& now = gs.status.allocation;
+  return gs.status.state == GameServerState::kAllocated && gs.meta.deletion_ms == 0 && now &&
+         now->session_id == joined.session_id && now->allocated_ms == joined.allocated_ms &&
+         now->joined.size() == core::kJoinsRemembered;
+}
+
 }  // namespace
 
 void Controller::AfterDurable(Done done) {
@@ -84,6 +100,7 @@ void Controller::Allocate(core::AllocationRequest req, Callback<AllocationResult
     }
     const core::TimeMs now = clock_.Now();
     GameServer gs = *world_.FindServer(*chosen);
+    std::optional<JoinedSession> joined;  // for a join
     for (const auto& [k, v] : req.labels) gs.meta.labels[k] = v;
     for (const auto& [k, v] : req.annotations) gs.meta.annotations[k] = v;
     gs.meta.annotations[core::kLastAllocatedAnnotation] = codec::FormatTime(now);
@@ -93,6 +110,7 @@ void Controller::Allocate(core::AllocationRequest req, Callback<AllocationResult
       gs.status.state_since_ms = now;
     } else {  // joining a running session: remembered, so a repeat finds this server again
       if (!gs.status.allocation) gs.status.allocation = core::AllocationInfo{};
+      joined = JoinedSession{gs.status.allocation->session_id, gs.status.allocation->allocated_ms};
       core::RememberJoin(*gs.status.allocation, req.session_id);
     }
     for (const std::string& skipped : core::ApplyAllocationActions(gs, req))
@@ -101,14 +119,15 @@ void Controller::Allocate(core::AllocationRequest req, Callback<AllocationResult
     gs.status.reason.clear();
     gs.status.message.clear();
     std::string name = gs.meta.name;
-    StageServer(std::move(gs), [this, done = std::move(done), name,
+    StageServer(std::move(gs), [this, done = std::move(done), name, joined = std::move(joined),
                                 session = std::move(req.session_id)](Status s) {
       if (!s.ok()) return done(s);
       // Since it was chosen, the server may have been deleted (its fleet with it), shut
       // itself down, or failed: the session then ended with it, and its id is free for
       // the retry.
       const GameServer* now_gs = world_.FindServer(name);
-      if (!now_gs || world_.FindSession(session) != now_gs)
+      if (!now_gs ||
+          (world_.FindSession(session) != now_gs && !(joined && StillJoined(*now_gs, *joined))))
         return done(Status(core::Code::kAborted, "game server " + name + " " + EndedHow(now_gs) +
                                                      " as it was being allocated; retry"));
       done(AllocationResult{*now_gs, session, false});

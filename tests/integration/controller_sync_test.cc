@@ -176,9 +176,13 @@ class ControllerSyncTest : public ::testing::Test {
   }
 
   // Allocates for `session`; its answer lands in `answers` (the server, or "error: ...").
-  void Allocate(const std::string& session, std::map<std::string, std::string>& answers) {
+  // `state` Allocated joins a running session.
+  void Allocate(const std::string& session, std::map<std::string, std::string>& answers,
+                core::GameServerState state = core::GameServerState::kReady) {
     core::AllocationRequest req;
     req.session_id = session;
+    if (state != core::GameServerState::kReady) req.selectors = {core::GameServerSelector{}};
+    if (!req.selectors.empty()) req.selectors[0].state = state;
     controller_->Allocate(req, [&, session](core::StatusOr<AllocationResult> r) {
       std::lock_guard lock(answers_mu_);
       answers[session] = r.ok() ? r->server.meta.name : "error: " + r.status().message();
@@ -285,6 +289,30 @@ TEST_F(ControllerSyncTest, ARetryDuringTheFlushIsDecidedOnceTheSessionIsDurable)
 
 // A request that changes nothing is still answered only once what it rests on is
 // durable: a repeat of a write that is being flushed waits for that flush.
+// Joins of one session staged faster than they become durable: more than a server
+// remembers (core::kJoinsRemembered) wait for one flush. The oldest ids are forgotten by
+// the time it ends, but the session they joined still runs there: each join stands.
+TEST_F(ControllerSyncTest, JoinsBeyondWhatAServerRemembersWaitingForOneFlushAllStand) {
+  Register("a", 7001);
+  ASSERT_TRUE(testing::PollUntil([&] { return StateOf("a") == "Ready"; }, 10s));
+  std::map<std::string, std::string> answers;
+  Allocate("match", answers);
+  ASSERT_TRUE(testing::PollUntil([&] { return Count(answers) == 1; }, 10s));
+  ASSERT_EQ(answers["match"], "a");
+
+  gated_->SetOpen(false);
+  const size_t joins = core::kJoinsRemembered + 2;
+  for (size_t i = 0; i < joins; ++i)
+    Allocate("join-" + std::to_string(i), answers, core::GameServerState::kAllocated);
+  DrainOwner();
+  EXPECT_EQ(Count(answers), 1u) << "a join answered before its flush";
+  gated_->SetOpen(true);
+  ASSERT_TRUE(testing::PollUntil([&] { return Count(answers) == 1 + joins; }, 10s));
+  std::lock_guard lock(answers_mu_);
+  for (size_t i = 0; i < joins; ++i)
+    EXPECT_EQ(answers["join-" + std::to_string(i)], "a") << "join " << i;
+}
+
 TEST_F(ControllerSyncTest, ARepeatThatChangesNothingWaitsForTheWriteItRepeats) {
   std::atomic<int> answered{0};
   auto plan = [&] {
