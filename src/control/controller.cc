@@ -468,8 +468,7 @@ void Controller::AssignAndStart(GameServer gs) {
   }
 
   runtime::LaunchSpec launch{name, gs.spec->process, {}};
-  launch.env = {{"MUSTER_GAMESERVER_NAME", name},
-                {"MUSTER_FLEET", gs.fleet},
+  launch.env = {{"MUSTER_FLEET", gs.fleet},
                 {"MUSTER_NODE", options_.node.name},
                 {"MUSTER_ADDRESS", options_.node.address},
                 {"AGONES_SDK_GRPC_PORT", std::to_string(*grpc)},

@@ -46,19 +46,20 @@ std::vector<int> ListPids() {
   return pids;
 }
 
-std::optional<std::string> ReadStartEnv(int pid, const std::string& name) {
+std::optional<std::map<std::string, std::string>> ReadStartEnv(int pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
   if (!in) return std::nullopt;
   const std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::string prefix = name + "=";
+  if (in.bad()) return std::nullopt;
+  std::map<std::string, std::string> env;
   for (size_t at = 0; at < all.size();) {  // NAME=value entries, each ended by a NUL
     size_t end = all.find('\0', at);
     if (end == std::string::npos) end = all.size();
-    if (all.compare(at, prefix.size(), prefix) == 0)
-      return all.substr(at + prefix.size(), end - at - prefix.size());
+    const size_t eq = all.find('=', at);
+    if (eq < end) env.emplace(all.substr(at, eq - at), all.substr(eq + 1, end - eq - 1));
     at = end + 1;
   }
-  return std::nullopt;
+  return env;
 }
 
 bool ReapChild(int pid, int* exit_code, int* signal) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,10 +20,9 @@ int OpenPidFd(int pid);
 // The pids of every process /proc shows.
 std::vector<int> ListPids();
 
-// The value of variable `name` in the environment `pid` was started with
-// (/proc/<pid>/environ); nullopt if it has none, or the file cannot be read (the process
-// is gone, or another user's).
-std::optional<std::string> ReadStartEnv(int pid, const std::string& name);
+// The environment `pid` was started with (/proc/<pid>/environ), by name; nullopt if it
+// cannot be read (the process is gone, or another user's).
+std::optional<std::map<std::string, std::string>> ReadStartEnv(int pid);
 
 // Reaps our child `pid` if it has exited. Returns true and fills code/signal if reaped.
 bool ReapChild(int pid, int* exit_code, int* signal);

@@ -25,6 +25,7 @@ namespace fs = std::filesystem;
 
 namespace {
 constexpr char kInstanceVar[] = "MUSTER_INSTANCE";
+constexpr char kNameVar[] = "MUSTER_GAMESERVER_NAME";
 }  // namespace
 
 std::string ExitEvent::Describe() const {
@@ -94,6 +95,7 @@ std::vector<std::string> ProcessRuntime::BuildEnv(const LaunchSpec& spec) const 
   for (const auto& v : spec.process.env)
     if (v.has_value) vars[v.name] = v.value;
   for (const auto& [k, v] : spec.env) vars[k] = v;
+  vars[kNameVar] = spec.name;
   if (!options_.instance.empty()) vars[kInstanceVar] = options_.instance;
   std::vector<std::string> out;
   out.reserve(vars.size());
@@ -200,20 +202,32 @@ std::vector<std::string> ProcessRuntime::KillStrays() {
   if (options_.instance.empty()) return killed;
   const int self = ::getpid();
   for (int pid : ListPids()) {
-    if (pid == self || ReadStartEnv(pid, kInstanceVar) != options_.instance) continue;
-    const std::string name = ReadStartEnv(pid, "MUSTER_GAMESERVER_NAME").value_or("");
-    if (procs_.count(name)) continue;  // the process of a server we run, or one of its own
-    // The pidfd pins the process found: the signal cannot reach another that took its pid.
+    if (pid == self) continue;
+    // The pidfd, opened before the process is looked at, pins it: if it ends and another
+    // takes its pid, the signal below fails rather than reach that other one.
     const int fd = OpenPidFd(pid);
     if (fd < 0) continue;  // gone meanwhile
-    const bool leader = ::getpgid(pid) == pid;
-    const bool signalled = ::syscall(SYS_pidfd_send_signal, fd, SIGKILL, nullptr, 0) == 0;
+    const auto env = ReadStartEnv(pid).value_or(std::map<std::string, std::string>{});
+    auto var = [&](const char* n) {
+      auto it = env.find(n);
+      return it == env.end() ? std::string() : it->second;
+    };
+    const std::string name = var(kNameVar);
+    // Ours, and not the process of a server we run (or one of its own processes).
+    const bool stray = var(kInstanceVar) == options_.instance && !procs_.count(name);
+    bool signalled = false;
+    if (stray) {
+      // The group first, while its leader (alive: the probe through the pidfd says so)
+      // keeps the group's id from being reused.
+      if (::getpgid(pid) == pid && ::syscall(SYS_pidfd_send_signal, fd, 0, nullptr, 0) == 0)
+        ::kill(-pid, SIGKILL);
+      signalled = ::syscall(SYS_pidfd_send_signal, fd, SIGKILL, nullptr, 0) == 0;
+    }
     ::close(fd);
-    if (!signalled) continue;
-    if (leader) ::kill(-pid, SIGKILL);
-    killed.push_back("killed process " + std::to_string(pid) + " of game server " +
-                     (name.empty() ? "(unnamed)" : name) +
-                     ": an earlier Muster started it and stopped before recording it");
+    if (signalled)
+      killed.push_back("killed process " + std::to_string(pid) + " of game server " +
+                       (name.empty() ? "(unnamed)" : name) +
+                       ": this instance started it, and no server it runs accounts for it");
   }
   return killed;
 }

@@ -13,7 +13,7 @@
 namespace muster::runtime {
 
 struct LaunchSpec {
-  std::string name;                                      // the game server's name
+  std::string name;  // the game server's name; the runtime passes it as MUSTER_GAMESERVER_NAME
   core::ProcessSpec process;                             // command, args, env, workingDir
   std::vector<std::pair<std::string, std::string>> env;  // MUSTER_* and AGONES_* variables
 };
@@ -45,12 +45,14 @@ class Runtime {
   // names a live process. Its exit is then reported like any other. REQUIRES: owner thread.
   virtual bool Adopt(const std::string& name, const ProcessInfo& info) = 0;
 
-  // Kills the processes an earlier Muster of this instance started but never recorded:
-  // it stopped (a crash, `kill -9`) after a start and before the write of its pid was
-  // durable. No server accounts for such a process, and none holds a match (batches
-  // become durable in order, so no allocation of its server was answered), but it holds
-  // ports and would call the SDK. Call after every Adopt and before any Start. Answers one line per
-  // process killed, for the log. REQUIRES: the owner thread.
+  // Kills the processes this instance started earlier that no server it runs now (after
+  // every Adopt) accounts for. Chiefly those an earlier Muster never recorded: it stopped
+  // (a crash, `kill -9`) after a start and before the write of the pid was durable. Such
+  // a process holds no match (batches become durable in order, so no allocation of its
+  // server was answered), but it holds ports and would call the SDK. Also what is left of
+  // a server whose process ended while Muster was down (its children). Call after every
+  // Adopt and before any Start. Answers one line per process killed, for the log.
+  // REQUIRES: the owner thread.
   virtual std::vector<std::string> KillStrays() = 0;
 
   // SIGTERM to the server's process group, SIGKILL to it after `grace`. Idempotent.

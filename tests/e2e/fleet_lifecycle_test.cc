@@ -3,7 +3,7 @@
 // of muster serve leaves the matches running and the next start re-adopts them;
 // scaling to 0 leaves no process behind.
 #include <signal.h>
-#include <spawn.h>
+#include <sys/wait.h>
 
 #include <filesystem>
 #include <map>
@@ -23,19 +23,6 @@ std::map<std::string, int> PidsByName(const std::vector<json>& servers) {
   std::map<std::string, int> out;
   for (const json& gs : servers) out[gs["metadata"]["name"]] = gs["status"].value("pid", 0);
   return out;
-}
-
-// Starts `argv` as a child of this test with `env` added to its environment.
-int SpawnWithEnv(std::vector<std::string> argv, const std::vector<std::string>& env) {
-  std::vector<std::string> vars = env;
-  for (char** e = environ; *e; ++e) vars.push_back(*e);
-  std::vector<char*> args, envp;
-  for (auto& a : argv) args.push_back(a.data());
-  for (auto& v : vars) envp.push_back(v.data());
-  args.push_back(nullptr);
-  envp.push_back(nullptr);
-  pid_t pid = 0;
-  return ::posix_spawn(&pid, args[0], nullptr, nullptr, args.data(), envp.data()) == 0 ? pid : -1;
 }
 
 int GamePort(const json& gs) { return gs["status"]["ports"][0]["port"].get<int>(); }
@@ -100,12 +87,18 @@ TEST(FleetLifecycle, FiftyServersCrashHealthRestartAndScaleToZero) {
   // As if the crash came between a start and the write of its pid: a process of this
   // serve that no stored server names. The next start kills it.
   const int stray =
-      SpawnWithEnv({"/bin/sleep", "600"},
-                   {"MUSTER_INSTANCE=" + std::filesystem::canonical(muster.data_dir()).string(),
-                    "MUSTER_GAMESERVER_NAME=echo-unrecorded"});
-  ASSERT_TRUE(ProcessAlive(stray));
-  ASSERT_TRUE(muster.Start());
-  EXPECT_TRUE(PollUntil([&] { return !ProcessAlive(stray); }, 10s)) << muster.ServeLog();
+      Spawn({"/bin/sleep", "600"}, "/dev/null", "/dev/null",
+            {"MUSTER_INSTANCE=" + std::filesystem::canonical(muster.data_dir()).string(),
+             "MUSTER_GAMESERVER_NAME=echo-unrecorded"});
+  ASSERT_GT(stray, 0);
+  const bool stray_seen = ProcessAlive(stray);
+  const bool restarted = muster.Start();
+  const bool stray_killed = PollUntil([&] { return !ProcessAlive(stray); }, 10s);
+  ::kill(stray, SIGKILL);  // whatever happened, it ends with this test: reaped here
+  ::waitpid(stray, nullptr, 0);
+  ASSERT_TRUE(stray_seen);
+  ASSERT_TRUE(restarted);
+  EXPECT_TRUE(stray_killed) << muster.ServeLog();
   EXPECT_NE(muster.ServeLog().find("killed process " + std::to_string(stray) +
                                    " of game server echo-unrecorded"),
             std::string::npos);

@@ -8,8 +8,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <stdexcept>
 #include <thread>
+#include <tuple>
 
 #include <gtest/gtest.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -53,7 +55,6 @@ class ProcessRuntimeTest : public ::testing::Test {
     spec.process.command = {"/bin/sh"};
     spec.process.args = {"-c", script};
     spec.process.env = {{"FROM_SPEC", "spec-value", true}};
-    spec.env = {{"MUSTER_GAMESERVER_NAME", name}};
     return spec;
   }
 
@@ -159,10 +160,12 @@ TEST_F(ProcessRuntimeTest, AProcessNoOneRecordedIsKilledByTheNextRuntimeOfItsIns
     boost::asio::io_context io;
     auto rt = Make(io);
     auto other = Make(io, dir_ + "-elsewhere");
-    for (auto [name, runtime] : {std::pair{"recorded", rt.get()}, std::pair{"lost", rt.get()},
-                                 std::pair{"foreign", other.get()}}) {
-      // Each starts a child of its own, which shares its environment and process group.
-      auto info = runtime->Start(Shell(name, "tail -f /dev/null & wait"));
+    // Each starts a child in its process group. The lost one's child has an empty
+    // environment: only the kill of the group can find it.
+    for (auto [name, runtime, child] : {std::tuple{"recorded", rt.get(), "tail -f /dev/null"},
+                                        std::tuple{"lost", rt.get(), "env -i tail -f /dev/null"},
+                                        std::tuple{"foreign", other.get(), "tail -f /dev/null"}}) {
+      auto info = runtime->Start(Shell(name, std::string(child) + " & wait"));
       ASSERT_TRUE(info.ok()) << info.status().message();
       pid[name] = info->pid;
       ticks[name] = info->start_ticks;
@@ -177,17 +180,19 @@ TEST_F(ProcessRuntimeTest, AProcessNoOneRecordedIsKilledByTheNextRuntimeOfItsIns
   };
   boost::asio::io_context io;
   ASSERT_TRUE(RunUntil(io, [&] {
-    return !children_of(pid["recorded"]).empty() && !children_of(pid["lost"]).empty();
+    const auto lost = children_of(pid["lost"]);
+    return !children_of(pid["recorded"]).empty() && !lost.empty() &&
+           ReadStartEnv(lost.front()) == std::map<std::string, std::string>{};  // env -i ran
   }));
   const int lost_child = children_of(pid["lost"]).front();
   const int recorded_child = children_of(pid["recorded"]).front();
 
   auto rt = Make(io);
   ASSERT_TRUE(rt->Adopt("recorded", {pid["recorded"], ticks["recorded"]}));
-  std::vector<std::string> killed = rt->KillStrays();
-  ASSERT_FALSE(killed.empty());
-  for (const auto& line : killed)
-    EXPECT_NE(line.find("game server lost"), std::string::npos) << line;
+  EXPECT_EQ(rt->KillStrays(),
+            std::vector<std::string>{"killed process " + std::to_string(pid["lost"]) +
+                                     " of game server lost: this instance started it, and no "
+                                     "server it runs accounts for it"});
   // Our own children until reaped: gone means a zombie, which ReadStartTicks does not count.
   ASSERT_TRUE(RunUntil(io, [&] {
     int code, sig;

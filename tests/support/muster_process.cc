@@ -51,6 +51,17 @@ api::http::verb Verb(const std::string& m) {
   return api::http::verb::delete_;
 }
 
+std::atomic<int> stop_on_signal_pid{0};
+
+extern "C" void StopServeAndDie(int sig) {
+  const int pid = stop_on_signal_pid.load();
+  if (pid > 0) ::kill(pid, SIGTERM);
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+}  // namespace
+
 int Spawn(const std::vector<std::string>& argv, const std::string& out_path,
           const std::string& err_path, const std::vector<std::string>& extra_env) {
   std::vector<std::string> env_s;
@@ -72,17 +83,6 @@ int Spawn(const std::vector<std::string>& argv, const std::string& out_path,
   posix_spawn_file_actions_destroy(&fa);
   return rc == 0 ? pid : -1;
 }
-
-std::atomic<int> stop_on_signal_pid{0};
-
-extern "C" void StopServeAndDie(int sig) {
-  const int pid = stop_on_signal_pid.load();
-  if (pid > 0) ::kill(pid, SIGTERM);
-  ::signal(sig, SIG_DFL);
-  ::raise(sig);
-}
-
-}  // namespace
 
 void MusterProcess::StopOnSignals() const {
   stop_on_signal_pid.store(pid_);

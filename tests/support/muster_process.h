@@ -89,6 +89,11 @@ bool UdpEcho(int port, const std::string& payload, int timeout_ms = 1000);
 // The machine's CPU wake-up latency limit now (PM QoS, /dev/cpu_dma_latency), in µs;
 // nullopt if it cannot be read (it needs root).
 std::optional<int> CpuWakeLatencyUs();
+// Starts `argv` (argv[0] a path) with this process's environment plus `extra_env`
+// ("NAME=value"): stdin /dev/null, stdout to `out_path` (truncated), stderr appended to
+// `err_path`. Returns its pid, or -1. The caller reaps it.
+int Spawn(const std::vector<std::string>& argv, const std::string& out_path,
+          const std::string& err_path, const std::vector<std::string>& extra_env);
 // Runs a command; returns its exit code and captures stdout and stderr.
 int RunCommand(const std::vector<std::string>& argv, std::string* out, std::string* err,
                const std::vector<std::string>& env = {});
