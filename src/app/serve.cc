@@ -40,6 +40,7 @@ namespace {
 class SystemClock : public core::Clock {
  public:
   core::TimeMs Now() const override { return runtime::NowMs(); }
+  core::TimeMs MonotonicMs() const override { return runtime::MonotonicMs(); }
 };
 
 std::optional<core::PortRange> ParseRange(const std::string& s) {

@@ -55,7 +55,6 @@ Status Controller::Start(SdkEndpoints* sdk) {
   for (const auto& row : snap->unreadable)
     spdlog::error("the store holds a row Muster cannot read, left untouched and not managed: {}",
                   row);
-  const core::TimeMs now = clock_.Now();
   for (auto& f : snap->fleets) world_.PutFleet(std::move(f));
   int adopted = 0, gone = 0;
   for (auto& gs : snap->gameservers) {
@@ -64,7 +63,7 @@ Status Controller::Start(SdkEndpoints* sdk) {
     if (gs.status.pid != 0) {
       (runtime_.Adopt(name, {gs.status.pid, gs.status.process_start_ticks}) ? adopted : gone)++;
     }
-    world_.Live(name).started_ms = now;
+    world_.Live(name).started_ms = clock_.MonotonicMs();
     if (gs.status.sdk_http_port != 0 && sdk_) {
       if (auto opened = sdk_->Open(gs, world_.FindFleet(gs.fleet)); !opened.ok())
         spdlog::warn("game server {}: cannot reopen its SDK port: {}", name,
@@ -240,7 +239,7 @@ void Controller::Reload() {
   for (auto& gs : snap->gameservers) {
     ClaimPorts(gs);
     dirty_servers_.insert(gs.meta.name);
-    world_.Live(gs.meta.name).started_ms = clock_.Now();
+    world_.Live(gs.meta.name).started_ms = clock_.MonotonicMs();
     world_.PutServer(std::move(gs));
   }
   world_.DropLiveOfUnknownServers();
@@ -316,7 +315,7 @@ void Controller::ReconcileServer(const std::string& name, int& starts) {
   core::ServerObservation seen;
   seen.process_running = runtime_.IsRunning(name);
   seen.health_deadline_passed =
-      core::HealthDeadlinePassed(*gs, live.started_ms, live.last_ping_ms(), clock_.Now());
+      core::HealthDeadlinePassed(*gs, live.started_ms, live.last_ping_ms(), clock_.MonotonicMs());
   switch (core::ReconcileServer(*gs, seen)) {
     case core::ServerAction::kNone: break;
     case core::ServerAction::kAssignPortsAndStart:
@@ -482,7 +481,7 @@ void Controller::AssignAndStart(GameServer gs) {
   gs.status.pid = info->pid;
   gs.status.process_start_ticks = info->start_ticks;
   LiveState& live = world_.Live(name);
-  live.started_ms = clock_.Now();
+  live.started_ms = clock_.MonotonicMs();
   live.ping->store(0);
   SetState(std::move(gs), GameServerState::kStarting, "", "");
 }
@@ -517,8 +516,8 @@ void Controller::OnProcessExit(const runtime::ExitEvent& ev) {
 }
 
 void Controller::SweepHealth() {
-  const core::TimeMs now = clock_.Now();
-  ExpireReservations(now);
+  ExpireReservations(clock_.Now());  // stored deadlines: the system's time
+  const core::TimeMs now = clock_.MonotonicMs();
   for (const auto& name : world_.health_checked()) {
     const GameServer* gs = world_.FindServer(name);
     const LiveState& live = world_.Live(name);

@@ -164,7 +164,8 @@ class Controller {
   // Where the named server's pings go, for endpoints that record them on their own
   // threads (see PingSlot). REQUIRES: the owner thread (SdkEndpoints::Open runs there).
   PingSlot PingSlotOf(const std::string& name);
-  core::TimeMs Now() const { return clock_.Now(); }  // thread-safe, as Clock is
+  // For pings: the monotonic clock health is measured by. Thread-safe, as Clock is.
+  core::TimeMs HealthNow() const { return clock_.MonotonicMs(); }
   void SdkShutdown(std::string name, Callback<core::GameServer> done);
   // The game reports itself broken (GSDK health Unhealthy, DGS health Failed): it is
   // Unhealthy, and a fleet replaces it.

@@ -189,7 +189,7 @@ void Controller::StartExternal(GameServer gs) {
                       opened.status().message());
     }
   }
-  world_.Live(name).started_ms = clock_.Now();
+  world_.Live(name).started_ms = clock_.MonotonicMs();
   // It is running already: Creating -> Starting -> Ready, in one commit.
   gs.status.state = GameServerState::kStarting;
   SetState(std::move(gs), GameServerState::kReady, "Registered", "runs outside Muster");

@@ -115,7 +115,7 @@ void Controller::SdkUnhealthy(std::string name, std::string message, Callback<Ga
 void Controller::SdkHealth(std::string name, Callback<bool> done) {
   boost::asio::post(owner_, [this, name = std::move(name), done = std::move(done)] {
     if (!world_.FindServer(name)) return done(core::NotFound("game server " + name + " not found"));
-    world_.Live(name).ping->store(clock_.Now());
+    world_.Live(name).ping->store(clock_.MonotonicMs());
     done(true);
   });
 }

@@ -22,6 +22,8 @@ namespace muster::control {
 // threads (no trip to the owner thread per ping) and read by the health sweep.
 using PingSlot = std::shared_ptr<std::atomic<core::TimeMs>>;
 
+// Both times are on the monotonic clock (Clock::MonotonicMs): a change of the system's
+// time neither fails every server's health at once nor postpones it.
 struct LiveState {
   core::TimeMs started_ms = 0;  // process start or re-adoption: health counts from here
   PingSlot ping = std::make_shared<std::atomic<core::TimeMs>>(0);  // 0 = none since start

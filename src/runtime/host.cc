@@ -107,6 +107,12 @@ core::TimeMs NowMs() {
       .count();
 }
 
+core::TimeMs MonotonicMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 void RunLoop(boost::asio::io_context& io, const char* name) {
   ::pthread_setname_np(::pthread_self(), name);
   try {

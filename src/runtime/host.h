@@ -53,5 +53,7 @@ void RunLoop(boost::asio::io_context& io, const char* name);
 
 // Milliseconds since the Unix epoch, from the system clock. (core reads no clock.)
 core::TimeMs NowMs();
+// Milliseconds since boot, from the monotonic clock: never steps with the system's time.
+core::TimeMs MonotonicMs();
 
 }  // namespace muster::runtime

@@ -36,7 +36,7 @@ class ServerSdk {
   // caller's thread.
   void Health(Callback<bool> done) const {
     if (!ping_) return c_->SdkHealth(name_, std::move(done));
-    ping_->store(c_->Now(), std::memory_order_relaxed);
+    ping_->store(c_->HealthNow(), std::memory_order_relaxed);
     done(true);
   }
   void Unhealthy(std::string message, Callback<GameServer> done) const {

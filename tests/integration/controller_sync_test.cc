@@ -106,12 +106,17 @@ class NoRuntime : public runtime::Runtime {
   std::string ReadLogs(const std::string&, uint64_t) const override { return ""; }
 };
 
+// The real clocks, and a system time the test can change (as NTP or an operator would).
 class SteadyClock : public core::Clock {
  public:
-  core::TimeMs Now() const override {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
+  core::TimeMs Now() const override { return Ms(std::chrono::system_clock::now()) + stepped; }
+  core::TimeMs MonotonicMs() const override { return Ms(std::chrono::steady_clock::now()); }
+  std::atomic<core::TimeMs> stepped{0};
+
+ private:
+  template <typename T>
+  static core::TimeMs Ms(T t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
   }
 };
 
@@ -504,6 +509,42 @@ TEST_F(ControllerSyncTest, ANodeWriteThatFailedIsForgottenSoTheNextOneIsNotStale
 
 // A scale-up starts one process a pass and then lets the owner thread run what queued
 // up meanwhile (allocations, under load), instead of starting a whole fleet in one go.
+// The system's time jumps an hour ahead while servers run. Health is measured on the
+// monotonic clock, so no server fails for it: one whose health deadline (5 s of initial
+// delay, then 30 s) is far stays as it is, while one whose deadline (5 s, then 1 s) passes
+// turns Unhealthy on time. (On the system's time, both would fail at once.)
+TEST_F(ControllerSyncTest, AJumpOfTheSystemsTimeFailsNoServersHealth) {
+  runtime_.pretend = true;
+  auto apply = [&](const std::string& name, int period_s) {
+    nlohmann::json doc = {
+        {"apiVersion", "muster.dev/v1"},
+        {"kind", "GameServer"},
+        {"metadata", {{"name", name}}},
+        {"spec",
+         {{"ports", nlohmann::json::array({{{"name", "game"}}})},
+          {"health",
+           {{"initialDelaySeconds", 0}, {"periodSeconds", period_s}, {"failureThreshold", 1}}},
+          {"template",
+           {{"spec",
+             {{"containers",
+               nlohmann::json::array({{{"name", "c"}, {"command", {"/bin/true"}}}})}}}}}}}};
+    std::promise<bool> applied;
+    controller_->ApplyGameServer(codec::DecodeGameServer(doc).value(),
+                                 [&](auto r) { applied.set_value(r.ok()); });
+    ASSERT_TRUE(applied.get_future().get());
+  };
+  apply("patient", 30);
+  apply("quiet", 1);
+  ASSERT_TRUE(testing::PollUntil(
+      [&] { return StateOf("patient") == "Starting" && StateOf("quiet") == "Starting"; }, 10s));
+  clock_.stepped = 3'600'000;
+  ASSERT_TRUE(testing::PollUntil([&] { return StateOf("quiet") == "Unhealthy"; }, 10s))
+      << "its window passed: it fails, jump or not";
+  // Sweeps come every 500 ms: four more pass meanwhile, and each would fail it.
+  EXPECT_FALSE(testing::PollUntil([&] { return StateOf("patient") != "Starting"; }, 2s))
+      << "patient is " << StateOf("patient") << ": failed for a jump of the system's time";
+}
+
 TEST_F(ControllerSyncTest, AScaleUpLetsOtherWorkRunBetweenItsStarts) {
   runtime_.pretend = true;
   runtime_.on_start = [this] { asio::post(owner_, [this] { runtime_.Log("other work"); }); };

@@ -14,6 +14,7 @@ using S = GameServerState;
 class FakeClock : public Clock {
  public:
   TimeMs Now() const override { return now_; }
+  TimeMs MonotonicMs() const override { return now_; }
   void Advance(TimeMs ms) { now_ += ms; }
 
  private:
