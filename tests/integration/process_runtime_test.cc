@@ -178,10 +178,15 @@ TEST_F(ProcessRuntimeTest, AProcessNoOneRecordedIsKilledByTheNextRuntimeOfItsIns
     for (int c; in >> c;) out.push_back(c);
     return out;
   };
+  auto runs_tail = [](int p) {  // done exec'ing: mid-exec, environ can read as empty
+    std::string comm;
+    std::ifstream("/proc/" + std::to_string(p) + "/comm") >> comm;
+    return comm == "tail";
+  };
   boost::asio::io_context io;
   ASSERT_TRUE(RunUntil(io, [&] {
     const auto lost = children_of(pid["lost"]);
-    return !children_of(pid["recorded"]).empty() && !lost.empty() &&
+    return !children_of(pid["recorded"]).empty() && !lost.empty() && runs_tail(lost.front()) &&
            ReadStartEnv(lost.front()) == std::map<std::string, std::string>{};  // env -i ran
   }));
   const int lost_child = children_of(pid["lost"]).front();
