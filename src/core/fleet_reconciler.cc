@@ -95,6 +95,12 @@ FleetPlan ReconcileFleet(const Fleet& fleet, const std::vector<const GameServer*
     st.message.clear();
   }
 
+  // A backoff began at the latest now, so it ends at the latest one backoff from now. A
+  // later end means the system's time was set back since; waiting out the difference
+  // would hold the fleet's starts for as long.
+  if (st.consecutive_failures > 0)
+    st.backoff_until_ms = std::min(st.backoff_until_ms, now + BackoffFor(st.consecutive_failures));
+
   const int want = fleet.spec.replicas;
   if (st.replicas < want) {
     if (st.backoff_until_ms > now) {

@@ -194,6 +194,22 @@ TEST_F(FleetReconcilerTest, StartFailuresBackOffExponentiallyAndSayWhy) {
   EXPECT_EQ(expected_delay, kMaxBackoffMs);
 }
 
+// The system's time is set back an hour during a backoff: the backoff still ends one
+// backoff from now, not an hour and a backoff later.
+TEST_F(FleetReconcilerTest, ABackoffOutlastsNoStepBackOfTheSystemsTime) {
+  fleet_.spec.replicas = 1;
+  Add(S::kError).status.reason = "StartFailed";
+  FleetPlan plan = Reconcile();
+  ASSERT_EQ(plan.requeue_at_ms, clock_.Now() + kFirstBackoffMs);
+  Carry(plan);
+  clock_.Advance(-3'600'000);
+  plan = Reconcile();
+  EXPECT_EQ(plan.create, 0) << "still backing off";
+  EXPECT_EQ(plan.requeue_at_ms, clock_.Now() + kFirstBackoffMs);
+  clock_.Advance(kFirstBackoffMs);
+  EXPECT_EQ(Reconcile().create, 1);
+}
+
 TEST_F(FleetReconcilerTest, ExitBeforeReadyIsAStartFailureAndReadyClearsIt) {
   fleet_.spec.replicas = 1;
   Add(S::kUnhealthy).status.message = "the process exited with code 1";
