@@ -18,6 +18,7 @@
 
 #include "codec/json_codec.h"
 #include "control/controller.h"
+#include "sdk/server_sdk.h"
 #include "store/sqlite_store.h"
 #include "support/poll.h"
 
@@ -107,7 +108,7 @@ class NoRuntime : public runtime::Runtime {
 };
 
 // The real clocks, and a system time the test can change (as NTP or an operator would).
-class SteadyClock : public core::Clock {
+class TestClock : public core::Clock {
  public:
   core::TimeMs Now() const override { return Ms(std::chrono::system_clock::now()) + stepped; }
   core::TimeMs MonotonicMs() const override { return Ms(std::chrono::steady_clock::now()); }
@@ -207,7 +208,7 @@ class ControllerSyncTest : public ::testing::Test {
   std::unique_ptr<store::SqliteStore> sqlite_;
   std::unique_ptr<GatedStore> gated_;
   NoRuntime runtime_;
-  SteadyClock clock_;
+  TestClock clock_;
   std::unique_ptr<Controller> controller_;
   std::vector<std::thread> threads_;
   std::mutex answers_mu_;
@@ -507,12 +508,12 @@ TEST_F(ControllerSyncTest, ANodeWriteThatFailedIsForgottenSoTheNextOneIsNotStale
   EXPECT_EQ(planned(), 1'900'000'060'000);
 }
 
-// A scale-up starts one process a pass and then lets the owner thread run what queued
-// up meanwhile (allocations, under load), instead of starting a whole fleet in one go.
-// The system's time jumps an hour ahead while servers run. Health is measured on the
-// monotonic clock, so no server fails for it: one whose health deadline (5 s of initial
-// delay, then 30 s) is far stays as it is, while one whose deadline (5 s, then 1 s) passes
-// turns Unhealthy on time. (On the system's time, both would fail at once.)
+// The system's time jumps an hour ahead while servers run. Health is timed on the
+// monotonic clock, pings included, so no server fails for the jump: one whose deadline is
+// far (1 s of initial delay, then 30 s) stays as it is, while one that pinged through its
+// SDK and then went quiet (a window of 1 s) turns Unhealthy on time. (With the system's
+// time for deadlines, both would fail at once; with it for pings only, the quiet one
+// never would.)
 TEST_F(ControllerSyncTest, AJumpOfTheSystemsTimeFailsNoServersHealth) {
   runtime_.pretend = true;
   auto apply = [&](const std::string& name, int period_s) {
@@ -523,7 +524,7 @@ TEST_F(ControllerSyncTest, AJumpOfTheSystemsTimeFailsNoServersHealth) {
         {"spec",
          {{"ports", nlohmann::json::array({{{"name", "game"}}})},
           {"health",
-           {{"initialDelaySeconds", 0}, {"periodSeconds", period_s}, {"failureThreshold", 1}}},
+           {{"initialDelaySeconds", 1}, {"periodSeconds", period_s}, {"failureThreshold", 1}}},
           {"template",
            {{"spec",
              {{"containers",
@@ -534,17 +535,28 @@ TEST_F(ControllerSyncTest, AJumpOfTheSystemsTimeFailsNoServersHealth) {
     ASSERT_TRUE(applied.get_future().get());
   };
   apply("patient", 30);
-  apply("quiet", 1);
+  apply("pinged", 1);
+  std::promise<PingSlot> slot;  // as the SDK endpoints get it: on the owner thread
+  asio::post(owner_, [&] { slot.set_value(controller_->PingSlotOf("pinged")); });
+  const sdk::ServerSdk pinged(*controller_, "pinged", slot.get_future().get());
+  auto ping = [&] { pinged.Health([](core::StatusOr<bool>) {}); };
   ASSERT_TRUE(testing::PollUntil(
-      [&] { return StateOf("patient") == "Starting" && StateOf("quiet") == "Starting"; }, 10s));
+      [&] {
+        ping();
+        return StateOf("patient") == "Starting" && StateOf("pinged") == "Starting";
+      },
+      10s));
   clock_.stepped = 3'600'000;
-  ASSERT_TRUE(testing::PollUntil([&] { return StateOf("quiet") == "Unhealthy"; }, 10s))
-      << "its window passed: it fails, jump or not";
+  ping();  // its last
+  ASSERT_TRUE(testing::PollUntil([&] { return StateOf("pinged") == "Unhealthy"; }, 10s))
+      << "its pings stopped: it fails on time, jump or not";
   // Sweeps come every 500 ms: four more pass meanwhile, and each would fail it.
   EXPECT_FALSE(testing::PollUntil([&] { return StateOf("patient") != "Starting"; }, 2s))
       << "patient is " << StateOf("patient") << ": failed for a jump of the system's time";
 }
 
+// A scale-up starts one process a pass and then lets the owner thread run what queued
+// up meanwhile (allocations, under load), instead of starting a whole fleet in one go.
 TEST_F(ControllerSyncTest, AScaleUpLetsOtherWorkRunBetweenItsStarts) {
   runtime_.pretend = true;
   runtime_.on_start = [this] { asio::post(owner_, [this] { runtime_.Log("other work"); }); };
