@@ -380,7 +380,7 @@ void HttpServer::Accept() {
                                                                              tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
     if (ec) return self->OnAcceptFailed(ec);
-    if (std::exchange(self->starved_, false))
+    if (std::exchange(self->failing_, false))
       spdlog::info("{}:{} accepts connections again", self->options_.address, self->port_);
     ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
     socket.set_option(tcp::no_delay(true), ec);
@@ -391,20 +391,20 @@ void HttpServer::Accept() {
 }
 
 void HttpServer::OnAcceptFailed(const boost::system::error_code& ec) {
+  // Asio itself retries what a client's hang-up causes (ECONNABORTED): what reaches here
+  // may well recur at once, so every failure pauses.
   accept_failures_.fetch_add(1, std::memory_order_relaxed);
   const bool starved = ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
                        ec == asio::error::no_memory ||
                        ec == boost::system::error_code(ENFILE, boost::system::system_category());
-  if (!starved) {  // the connection went before it was taken (ECONNABORTED, ...): the next
-    spdlog::debug("accept on port {}: {}", port_, ec.message());
-    return Accept();
-  }
-  if (!std::exchange(starved_, true))
+  if (!std::exchange(failing_, true))
     spdlog::warn(
-        "{}:{} cannot accept connections: {}; trying again every {} ms. Connections wait "
-        "meanwhile. If it is the open-files limit, raise it (`ulimit -n`, or LimitNOFILE= "
-        "for a systemd unit)",
-        options_.address, port_, ec.message(), options_.accept_pause.count());
+        "{}:{} cannot accept connections: {}; trying again every {} ms. Connections "
+        "wait meanwhile.{}",
+        options_.address, port_, ec.message(), options_.accept_pause.count(),
+        starved ? " If it is the open-files limit, raise it (`ulimit -n`, or "
+                  "LimitNOFILE= for a systemd unit)"
+                : "");
   accept_pause_.expires_after(options_.accept_pause);
   accept_pause_.async_wait([self = shared_from_this()](const boost::system::error_code& e) {
     if (!e && self->acceptor_.is_open()) self->Accept();

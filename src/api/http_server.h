@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -23,9 +24,10 @@ class HttpServer : public std::enable_shared_from_this<HttpServer> {
     std::string address = "127.0.0.1";
     int port = 0;                 // 0 = any free port; see port()
     size_t body_limit = 1 << 20;  // larger bodies are answered 413
-    // How long accepting pauses after an accept fails for want of descriptors or memory
-    // (EMFILE, ENFILE, ENOBUFS, ENOMEM): trying again at once would spin a CPU while the
-    // connection waits in the backlog. The first failure of a run of them is a warning.
+    // How long accepting pauses after an accept fails (for want of descriptors, EMFILE,
+    // most often): trying again at once would spin a CPU for as long as the cause lasts
+    // and the connection waits in the backlog. The first failure of a run of them is a
+    // warning; the first success after it says so.
     std::chrono::milliseconds accept_pause{100};
   };
 
@@ -52,7 +54,7 @@ class HttpServer : public std::enable_shared_from_this<HttpServer> {
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer accept_pause_;  // on strand_, as the acceptor
-  bool starved_ = false;                    // the last accept failed for want of resources
+  bool failing_ = false;                    // the last accept failed
   std::atomic<uint64_t> accept_failures_{0};
   int port_ = 0;
 };
