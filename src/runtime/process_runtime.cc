@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -217,10 +218,14 @@ std::vector<std::string> ProcessRuntime::KillStrays() {
     const bool stray = var(kInstanceVar) == options_.instance && !procs_.count(name);
     bool signalled = false;
     if (stray) {
-      // The group first, while its leader (alive: the probe through the pidfd says so)
-      // keeps the group's id from being reused.
-      if (::getpgid(pid) == pid && ::syscall(SYS_pidfd_send_signal, fd, 0, nullptr, 0) == 0)
-        ::kill(-pid, SIGKILL);
+      // Its process group first (every group in a game server's session is the game
+      // server's), if it leads it or the leader is gone: a leader still running is a
+      // process looked at on its own. While this member lives (the probe through the
+      // pidfd says so) the group's id cannot be reused.
+      const pid_t group = ::getpgid(pid);
+      const bool leaderless = group > 0 && group != pid && ::kill(group, 0) != 0 && errno == ESRCH;
+      if ((group == pid || leaderless) && ::syscall(SYS_pidfd_send_signal, fd, 0, nullptr, 0) == 0)
+        ::kill(-group, SIGKILL);
       signalled = ::syscall(SYS_pidfd_send_signal, fd, SIGKILL, nullptr, 0) == 0;
     }
     ::close(fd);

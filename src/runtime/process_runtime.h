@@ -41,7 +41,7 @@ class ProcessRuntime : public Runtime {
   bool Adopt(const std::string& name, const ProcessInfo& info) override;
   // A stray: a process started with this instance's MUSTER_INSTANCE whose
   // MUSTER_GAMESERVER_NAME names no server this runtime runs (after adoption). Each gets
-  // SIGKILL, and so does its process group when it leads one.
+  // SIGKILL, and so does its process group when it leads one or the leader is gone.
   std::vector<std::string> KillStrays() override;
   void Stop(const std::string& name, std::chrono::seconds grace) override;
   bool IsRunning(const std::string& name) const override;

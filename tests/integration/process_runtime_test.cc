@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -151,8 +152,10 @@ TEST_F(ProcessRuntimeTest, ASecondRuntimeReadoptsAndStillNoticesTheExit) {
 }
 
 // A Muster that crashed between a start and the write of its pid leaves a process nobody
-// recorded. The next runtime of the same instance kills it (and its process group), and
-// leaves alone the processes it adopted, their own children, and other instances'.
+// recorded. The next runtime of the same instance kills it and its process group, and so
+// what is left of a server whose process ended while no Muster ran (its children, their
+// group's leader gone). It leaves alone the processes it adopted, their own children, and
+// other instances'.
 TEST_F(ProcessRuntimeTest, AProcessNoOneRecordedIsKilledByTheNextRuntimeOfItsInstance) {
   std::map<std::string, int> pid;
   std::map<std::string, uint64_t> ticks;
@@ -160,22 +163,24 @@ TEST_F(ProcessRuntimeTest, AProcessNoOneRecordedIsKilledByTheNextRuntimeOfItsIns
     boost::asio::io_context io;
     auto rt = Make(io);
     auto other = Make(io, dir_ + "-elsewhere");
-    // Each starts a child in its process group. The lost one's child has an empty
-    // environment: only the kill of the group can find it.
-    for (auto [name, runtime, child] : {std::tuple{"recorded", rt.get(), "tail -f /dev/null"},
-                                        std::tuple{"lost", rt.get(), "env -i tail -f /dev/null"},
-                                        std::tuple{"foreign", other.get(), "tail -f /dev/null"}}) {
-      auto info = runtime->Start(Shell(name, std::string(child) + " & wait"));
+    // Children in each one's process group. Those started by `env -i` have an empty
+    // environment: only the kill of their group can find them.
+    for (auto [name, runtime, script] :
+         {std::tuple{"recorded", rt.get(), "tail -f /dev/null & wait"},
+          std::tuple{"lost", rt.get(), "env -i tail -f /dev/null & wait"},
+          std::tuple{"foreign", other.get(), "tail -f /dev/null & wait"},
+          std::tuple{"ended", rt.get(), "tail -f /dev/null & env -i tail -f /dev/null & exit 0"}}) {
+      auto info = runtime->Start(Shell(name, script));
       ASSERT_TRUE(info.ok()) << info.status().message();
       pid[name] = info->pid;
       ticks[name] = info->start_ticks;
       started_.push_back(info->pid);
     }
   }  // the runtimes go away, as a crashed Muster does; their processes keep running
-  auto children_of = [](int p) {
-    std::ifstream in("/proc/" + std::to_string(p) + "/task/" + std::to_string(p) + "/children");
+  auto group_of = [](int leader) {  // the other members of its process group
     std::vector<int> out;
-    for (int c; in >> c;) out.push_back(c);
+    for (int p : ListPids())
+      if (p != leader && ::getpgid(p) == leader) out.push_back(p);
     return out;
   };
   auto runs_tail = [](int p) {  // done exec'ing: mid-exec, environ can read as empty
@@ -183,27 +188,41 @@ TEST_F(ProcessRuntimeTest, AProcessNoOneRecordedIsKilledByTheNextRuntimeOfItsIns
     std::ifstream("/proc/" + std::to_string(p) + "/comm") >> comm;
     return comm == "tail";
   };
+  auto env_of = [](int p) {
+    return ReadStartEnv(p).value_or(std::map<std::string, std::string>{});
+  };
   boost::asio::io_context io;
   ASSERT_TRUE(RunUntil(io, [&] {
-    const auto lost = children_of(pid["lost"]);
-    return !children_of(pid["recorded"]).empty() && !lost.empty() && runs_tail(lost.front()) &&
-           ReadStartEnv(lost.front()) == std::map<std::string, std::string>{};  // env -i ran
+    int code, sig;
+    ReapChild(pid["ended"], &code, &sig);  // as init would: its group's leader is gone
+    const auto lost = group_of(pid["lost"]), ended = group_of(pid["ended"]);
+    return group_of(pid["recorded"]).size() == 1 && lost.size() == 1 && env_of(lost[0]).empty() &&
+           runs_tail(lost[0]) && ended.size() == 2 && runs_tail(ended[0]) && runs_tail(ended[1]) &&
+           !ReadStartTicks(pid["ended"], /*allow_zombie=*/true);
   }));
-  const int lost_child = children_of(pid["lost"]).front();
-  const int recorded_child = children_of(pid["recorded"]).front();
+  const int lost_child = group_of(pid["lost"])[0];
+  const int recorded_child = group_of(pid["recorded"])[0];
+  const std::vector<int> ended_children = group_of(pid["ended"]);
+  const int ended_tagged =
+      env_of(ended_children[0]).empty() ? ended_children[1] : ended_children[0];
 
   auto rt = Make(io);
   ASSERT_TRUE(rt->Adopt("recorded", {pid["recorded"], ticks["recorded"]}));
-  EXPECT_EQ(rt->KillStrays(),
-            std::vector<std::string>{"killed process " + std::to_string(pid["lost"]) +
-                                     " of game server lost: this instance started it, and no "
-                                     "server it runs accounts for it"});
+  std::vector<std::string> killed = rt->KillStrays();
+  std::sort(killed.begin(), killed.end());
+  const std::string why = ": this instance started it, and no server it runs accounts for it";
+  std::vector<std::string> expected = {
+      "killed process " + std::to_string(pid["lost"]) + " of game server lost" + why,
+      "killed process " + std::to_string(ended_tagged) + " of game server ended" + why};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(killed, expected);
   // Our own children until reaped: gone means a zombie, which ReadStartTicks does not count.
   ASSERT_TRUE(RunUntil(io, [&] {
     int code, sig;
     ReapChild(pid["lost"], &code, &sig);
-    return !ReadStartTicks(pid["lost"]) && !ReadStartTicks(lost_child);
-  })) << "the stray and the child in its process group are killed";
+    return !ReadStartTicks(pid["lost"]) && !ReadStartTicks(lost_child) &&
+           !ReadStartTicks(ended_children[0]) && !ReadStartTicks(ended_children[1]);
+  })) << "the strays and the untagged members of their process groups are killed";
   EXPECT_TRUE(ReadStartTicks(pid["recorded"]).has_value()) << "adopted: left running";
   EXPECT_TRUE(ReadStartTicks(recorded_child).has_value()) << "an adopted server's own child";
   EXPECT_TRUE(ReadStartTicks(pid["foreign"]).has_value()) << "another instance's";
