@@ -116,17 +116,27 @@ core::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
       path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   std::unique_ptr<SqliteStore> store(new SqliteStore(db));
   if (rc != SQLITE_OK) return store->Error("open " + path);
+  // What keeps the file from serving as the store, with its path (and, for a file SQLite
+  // cannot read, what to do).
+  auto refuse = [&](const Status& s) {
+    std::string why = "cannot use " + path + " as Muster's store: " + s.message();
+    if (sqlite3_errcode(db) == SQLITE_NOTADB)
+      why +=
+          " (damaged, or not a Muster store: restore it from a backup, or move it aside to "
+          "start with an empty store)";
+    return Status(s.code(), why);
+  };
   const char* sync =
       mode == SyncMode::kDeferred ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL";
   for (const char* pragma :
        {"PRAGMA journal_mode=WAL", sync, "PRAGMA busy_timeout=5000", "PRAGMA foreign_keys=ON"}) {
-    if (Status s = store->Exec(pragma); !s.ok()) return s;
+    if (Status s = store->Exec(pragma); !s.ok()) return refuse(s);
   }
   if (Status s = store->Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
                              " version INTEGER PRIMARY KEY, description TEXT NOT NULL,"
                              " applied_at TEXT NOT NULL DEFAULT (datetime('now')))");
       !s.ok())
-    return s;
+    return refuse(s);
   const int current = store->schema_version();
   for (const Migration& m : Migrations()) {
     if (m.version <= current) continue;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -220,6 +222,21 @@ TEST_F(SqliteStoreTest, ARowThatCannotBeReadIsNamedNotSilentlyLeftOut) {
   ASSERT_EQ(snap->nodes.size(), 1u);
   EXPECT_EQ(snap->nodes[0].name, "n1");
   EXPECT_EQ(snap->node_versions[0], 3u);
+}
+
+// A file that is not an SQLite database (damaged, or something else at that path) is
+// refused with its path and what to do, and left as it was.
+TEST_F(SqliteStoreTest, RefusesAFileThatIsNotADatabaseNamingItAndLeavesItAlone) {
+  const std::string garbage(8192, 'x');
+  std::ofstream(path_, std::ios::binary) << garbage;
+  auto store = SqliteStore::Open(path_);
+  ASSERT_FALSE(store.ok());
+  const std::string& message = store.status().message();
+  EXPECT_EQ(message.rfind("cannot use " + path_ + " as Muster's store: ", 0), 0u) << message;
+  EXPECT_NE(message.find("file is not a database"), std::string::npos) << message;
+  EXPECT_NE(message.find("restore it from a backup"), std::string::npos) << message;
+  std::ifstream in(path_, std::ios::binary);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), garbage) << "changed";
 }
 
 TEST_F(SqliteStoreTest, RefusesADatabaseFromANewerMuster) {
