@@ -516,7 +516,7 @@ void Controller::OnProcessExit(const runtime::ExitEvent& ev) {
 }
 
 void Controller::SweepHealth() {
-  ExpireReservations(clock_.Now());  // stored deadlines: the system's time
+  ExpireReservations();
   const core::TimeMs now = clock_.MonotonicMs();
   for (const auto& name : world_.health_checked()) {
     const GameServer* gs = world_.FindServer(name);

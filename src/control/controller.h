@@ -227,7 +227,9 @@ class Controller {
   // thread already holds, which may not have reached the disk yet.
   void AfterDurable(Done done);
   void Replay(core::AllocationRequest req, Callback<AllocationResult> done);
-  void ExpireReservations(core::TimeMs now);
+  // Reserved servers whose reservation ended (timed on the monotonic clock; see
+  // ReservationEnd) become Ready.
+  void ExpireReservations();
   void SdkTransition(std::string name, core::GameServerState to, std::string reason,
                      std::string message, std::function<void(core::GameServer&)> prepare,
                      Callback<core::GameServer> done);

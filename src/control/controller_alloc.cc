@@ -1,4 +1,6 @@
 // Controller: allocation, reservations, registered servers, tokens.
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 
@@ -152,12 +154,17 @@ void Controller::Replay(core::AllocationRequest req, Callback<AllocationResult> 
   done(AllocationResult{*gs, req.session_id, true});
 }
 
-void Controller::ExpireReservations(core::TimeMs now) {
+void Controller::ExpireReservations() {
+  const core::TimeMs now = clock_.Now(), mono = clock_.MonotonicMs();
   std::vector<std::string> expired;
   for (const auto& name : world_.reserved_with_deadline()) {
     const GameServer* gs = world_.FindServer(name);
-    if (gs && now >= gs->status.reserved_until_ms && gs->meta.deletion_ms == 0)
-      expired.push_back(name);
+    if (!gs || gs->meta.deletion_ms != 0) continue;
+    ReservationEnd& end = world_.Live(name).reservation;
+    if (end.stored != gs->status.reserved_until_ms)  // set before this start, or reloaded
+      end = {gs->status.reserved_until_ms,
+             mono + std::max<core::TimeMs>(0, gs->status.reserved_until_ms - now)};
+    if (mono >= end.monotonic_ms) expired.push_back(name);
   }
   for (const auto& name : expired) {
     GameServer next = *world_.FindServer(name);

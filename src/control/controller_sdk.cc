@@ -94,10 +94,15 @@ void Controller::SdkReserve(std::string name, int64_t seconds, Callback<GameServ
         "at most " + std::to_string(kMaxReserveSeconds) + " (a year); 0 reserves until told",
         "seconds"));
   const core::TimeMs until = seconds > 0 ? clock_.Now() + seconds * 1000 : 0;
+  const core::TimeMs until_monotonic = clock_.MonotonicMs() + seconds * 1000;
   SdkTransition(
       std::move(name), GameServerState::kReserved, "SdkReserve",
       seconds > 0 ? "reserved for " + std::to_string(seconds) + " s" : "reserved until told",
-      [until](GameServer& gs) { gs.status.reserved_until_ms = until; }, std::move(done));
+      [this, until, until_monotonic](GameServer& gs) {
+        gs.status.reserved_until_ms = until;
+        world_.Live(gs.meta.name).reservation = {until, until_monotonic};
+      },
+      std::move(done));
 }
 
 void Controller::SdkShutdown(std::string name, Callback<GameServer> done) {

@@ -22,12 +22,23 @@ namespace muster::control {
 // threads (no trip to the owner thread per ping) and read by the health sweep.
 using PingSlot = std::shared_ptr<std::atomic<core::TimeMs>>;
 
-// Both times are on the monotonic clock (Clock::MonotonicMs): a change of the system's
-// time neither fails every server's health at once nor postpones it.
+// A reservation's end: stored as a time of day (status.reserved_until_ms, which survives
+// a restart), timed while Muster runs on the monotonic clock. `stored` says which stored
+// end `monotonic_ms` stands for; when they differ (a new start, a reload), the end is
+// derived again from the stored one.
+struct ReservationEnd {
+  core::TimeMs stored = 0;
+  core::TimeMs monotonic_ms = 0;
+};
+
+// The times are on the monotonic clock (Clock::MonotonicMs): a change of the system's
+// time neither fails every server's health at once nor postpones it, and neither ends a
+// reservation early nor holds it late.
 struct LiveState {
   core::TimeMs started_ms = 0;  // process start or re-adoption: health counts from here
   PingSlot ping = std::make_shared<std::atomic<core::TimeMs>>(0);  // 0 = none since start
   core::TimeMs last_ping_ms() const { return ping->load(std::memory_order_relaxed); }
+  ReservationEnd reservation;
 };
 
 class World {

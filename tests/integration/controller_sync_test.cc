@@ -555,6 +555,26 @@ TEST_F(ControllerSyncTest, AJumpOfTheSystemsTimeFailsNoServersHealth) {
       << "patient is " << StateOf("patient") << ": failed for a jump of the system's time";
 }
 
+// The system's time jumps an hour ahead, then two hours back, during a reservation of
+// 4 s: the reservation neither ends at once nor lasts an hour longer. It ends when its
+// 4 s have passed, as the monotonic clock counts them.
+TEST_F(ControllerSyncTest, AReservationLastsItsSecondsWhateverTheSystemsTimeDoes) {
+  Register("a", 7001);
+  ASSERT_TRUE(testing::PollUntil([&] { return StateOf("a") == "Ready"; }, 10s));
+  const auto since = std::chrono::steady_clock::now();  // at most when the 4 s begin
+  std::promise<bool> reserved;
+  controller_->SdkReserve("a", 4, [&](auto r) { reserved.set_value(r.ok()); });
+  ASSERT_TRUE(reserved.get_future().get());
+  clock_.stepped = 3'600'000;
+  // Sweeps come every 500 ms: two or more pass in each second, and each would end it.
+  EXPECT_FALSE(testing::PollUntil([&] { return StateOf("a") != "Reserved"; }, 1s))
+      << "ended early, by a jump ahead";
+  clock_.stepped = -3'600'000;
+  ASSERT_TRUE(testing::PollUntil([&] { return StateOf("a") == "Ready"; }, 10s))
+      << "held late, by a jump back";
+  EXPECT_GE(std::chrono::steady_clock::now() - since, 4s) << "ended before its 4 s";
+}
+
 // A scale-up starts one process a pass and then lets the owner thread run what queued
 // up meanwhile (allocations, under load), instead of starting a whole fleet in one go.
 TEST_F(ControllerSyncTest, AScaleUpLetsOtherWorkRunBetweenItsStarts) {
