@@ -100,6 +100,8 @@ void Controller::SdkReserve(std::string name, int64_t seconds, Callback<GameServ
       seconds > 0 ? "reserved for " + std::to_string(seconds) + " s" : "reserved until told",
       [this, until, until_monotonic](GameServer& gs) {
         gs.status.reserved_until_ms = until;
+        // Safe even if this reservation never lands (refused, or its write fails): the
+        // entry is keyed by `until`, and a stored end that differs is derived afresh.
         world_.Live(gs.meta.name).reservation = {until, until_monotonic};
       },
       std::move(done));
